@@ -1,0 +1,1029 @@
+/**
+ * Session logging for automake: one log file per process, old logs pruned at
+ * startup, and no record lost, torn or reordered however the process ends.
+ *
+ * This file is the vendorable core: it imports only `node:fs`, so it can be
+ * copied alone into another project. See design.md for the contract.
+ *
+ * @example
+ * import { initLogging, getLogger } from './logging.ts';
+ * const session = initLogging();           // prune, then open automake_YYYY-MM-DD_PID.log
+ * getLogger('automake.agent').info('started', { task: 'build' });
+ */
+import * as fs from 'node:fs';
+
+// ---------------------------------------------------------------------------
+// Types and options
+// ---------------------------------------------------------------------------
+
+/** Level names, as in Python's `logging`: DEBUG < INFO < WARNING < ERROR < CRITICAL. */
+export type LevelName = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR' | 'CRITICAL';
+
+/** `text`: Python's line format. `json`: one pino-compatible object per line. */
+export type LogFormat = 'text' | 'json';
+
+/** Structured fields appended to a record, or an `Error` whose stack is logged. */
+export type LogExtra = Record<string, unknown> | Error;
+
+/** Options of `initLogging`. An option wins over its environment variable, which wins over the default. */
+export interface LoggingOptions {
+  /** Log directory. Env `AUTOMAKE_LOG_DIR`; default `defaultLogDir()`. */
+  dir?: string;
+  /** Lowest level written, case-insensitive. Env `AUTOMAKE_LOG_LEVEL`; default `INFO`. */
+  level?: string;
+  /** Days a log of an ended session is kept; `Infinity` disables pruning. Env `AUTOMAKE_LOG_RETENTION_DAYS`; default 7. */
+  retentionDays?: number;
+  /** Record format. Env `AUTOMAKE_LOG_FORMAT`; default `text`. */
+  format?: LogFormat;
+  /** File name prefix; default `automake`. */
+  prefix?: string;
+  /** Environment to read the variables from; default `process.env`. */
+  env?: Record<string, string | undefined>;
+}
+
+/** Where a setting's value came from. */
+export type SettingSource = 'option' | 'environment' | 'default';
+
+/** A resolved setting, with its origin (and the variable, when it came from the environment). */
+export interface Setting<T> {
+  value: T;
+  source: SettingSource;
+  variable?: string;
+}
+
+/** The settings a session runs with. */
+export interface LogSettings {
+  dir: Setting<string>;
+  level: Setting<LevelName>;
+  retentionDays: Setting<number>;
+  format: Setting<LogFormat>;
+  prefix: Setting<string>;
+}
+
+/** Options of `pruneOldLogs`. */
+export interface PruneOptions {
+  /** Age in days past which a log of an ended session is deleted; default 7. */
+  retentionDays?: number;
+  /** File name prefix; default `automake`. */
+  prefix?: string;
+  /** The present, in epoch ms; default `Date.now()`. */
+  now?: number;
+}
+
+/** What a prune did: full paths deleted, matching regular files kept, per-file errors. */
+export interface PruneReport {
+  deleted: string[];
+  kept: number;
+  errors: { file: string; code: string; message: string }[];
+}
+
+/** A named logger. `warn` is an alias of `warning`. */
+export interface Logger {
+  readonly name: string;
+  debug(message: string, extra?: LogExtra): void;
+  info(message: string, extra?: LogExtra): void;
+  warning(message: string, extra?: LogExtra): void;
+  warn(message: string, extra?: LogExtra): void;
+  error(message: string, extra?: LogExtra): void;
+  critical(message: string, extra?: LogExtra): void;
+  /** Whether a record at `level` would be written now. */
+  isEnabledFor(level: LevelName): boolean;
+  /** A logger named `<this name>.<name>`. */
+  child(name: string): Logger;
+}
+
+/** The open session returned by `initLogging`. */
+export interface LogSession {
+  /** Absolute path of this process's log file. */
+  readonly filePath: string;
+  /** The root logger, named `automake`. */
+  readonly logger: Logger;
+  /** What the startup prune did. */
+  readonly pruned: PruneReport;
+  /** Records lost to a write failure; normally 0. */
+  readonly dropped: number;
+  /** The settings in force and where each came from. */
+  readonly settings: LogSettings;
+  /** Writes every queued record to the file before returning. */
+  flushSync(): void;
+  /** Writes every queued record, closes the file and detaches from the process; never rejects. */
+  close(): Promise<void>;
+}
+
+/** Thrown when logging cannot be set up: no log directory, or the file cannot be created or opened. */
+export class LoggingSetupError extends Error {
+  /** The path that could not be used. */
+  readonly path: string;
+  constructor(message: string, path: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'LoggingSetupError';
+    this.path = path;
+  }
+}
+
+const DEFAULTS = { level: 'INFO', retentionDays: 7, format: 'text', prefix: 'automake' } as const;
+const ENV = {
+  dir: 'AUTOMAKE_LOG_DIR',
+  level: 'AUTOMAKE_LOG_LEVEL',
+  retentionDays: 'AUTOMAKE_LOG_RETENTION_DAYS',
+  format: 'AUTOMAKE_LOG_FORMAT',
+} as const;
+const OPTION_NAMES = new Set(['dir', 'level', 'retentionDays', 'format', 'prefix', 'env']);
+const DAY_MS = 24 * 60 * 60 * 1000;
+const IS_WINDOWS = process.platform === 'win32';
+const SEP = IS_WINDOWS ? '\\' : '/';
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  return String(value);
+}
+
+function checkRetentionDays(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !(value > 0)) {
+    throw new TypeError(`${what} must be a positive number of days (or Infinity): received ${describe(value)}`);
+  }
+  return value;
+}
+
+// A prefix becomes part of a file name and of the pruner's pattern: keep it to
+// characters that need no quoting in either.
+const PREFIX_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+function checkPrefix(value: unknown): string {
+  if (typeof value !== 'string' || !PREFIX_PATTERN.test(value)) {
+    throw new TypeError(`"prefix" must be letters, digits, ".", "_" or "-", starting with a letter or digit: received ${describe(value)}`);
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------
+// Levels
+// ---------------------------------------------------------------------------
+
+const LEVEL_VALUES: Record<LevelName, number> = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40, CRITICAL: 50 };
+const LEVEL_ALIASES: Record<string, LevelName> = {
+  DEBUG: 'DEBUG', INFO: 'INFO', WARNING: 'WARNING', WARN: 'WARNING', ERROR: 'ERROR', CRITICAL: 'CRITICAL',
+};
+// pino's numbers, so that pino-pretty and log shippers read our JSON as it is.
+const PINO_LEVELS: Record<number, number> = { 10: 20, 20: 30, 30: 40, 40: 50, 50: 60 };
+const NAME_OF_LEVEL: Record<number, LevelName> = { 10: 'DEBUG', 20: 'INFO', 30: 'WARNING', 40: 'ERROR', 50: 'CRITICAL' };
+
+/** Parses a level name case-insensitively (`warn` is `WARNING`); `undefined` when it is not one. */
+export function parseLevel(value: string): LevelName | undefined {
+  return Object.hasOwn(LEVEL_ALIASES, value.trim().toUpperCase()) ? LEVEL_ALIASES[value.trim().toUpperCase()] : undefined;
+}
+
+// ---------------------------------------------------------------------------
+// Record format
+// ---------------------------------------------------------------------------
+
+// Control characters other than tab and newline could drive a terminal that
+// `cat`s the log (ESC starts ANSI sequences; U+009B is a one-character CSI).
+const UNSAFE_CHAR = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
+const UNSAFE_CHARS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
+const C1_OR_DEL = /[\x7f-\x9f]/;
+const C1_OR_DELS = /[\x7f-\x9f]/g;
+// Every continuation line starts with this, so no message can start a line that
+// looks like a record of its own.
+const CONTINUATION = '\n    ';
+
+function hexEscape(char: string): string {
+  return '\\x' + char.charCodeAt(0).toString(16).padStart(2, '0');
+}
+
+/** A message made safe for one text record: newlines indented, control characters escaped. */
+function escapeText(text: string): string {
+  if (!UNSAFE_CHAR.test(text)) return text;
+  return text.replace(UNSAFE_CHARS, (char) => (char === '\n' ? CONTINUATION : char === '\r' ? '\\r' : hexEscape(char)));
+}
+
+/** JSON text with DEL and C1 controls escaped too (JSON.stringify leaves them raw). */
+function safeJson(json: string): string {
+  return C1_OR_DEL.test(json) ? json.replace(C1_OR_DELS, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) : json;
+}
+
+function pad2(n: number): string {
+  return n < 10 ? '0' + n : String(n);
+}
+
+/** `YYYY-MM-DD` in local time. */
+function localDate(date: Date): string {
+  return `${String(date.getFullYear()).padStart(4, '0')}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())}`;
+}
+
+// Formatting a Date costs far more than a record; the seconds part changes at
+// most once a second, so it is built once per second.
+let cachedSecond = NaN;
+let cachedSecondText = '';
+
+/** `YYYY-MM-DD HH:MM:SS,mmm` in local time, as Python's logging writes it. */
+function formatTimestamp(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== cachedSecond) {
+    const d = new Date(second * 1000);
+    cachedSecondText = `${localDate(d)} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())},`;
+    cachedSecond = second;
+  }
+  const milli = ms - second * 1000;
+  return cachedSecondText + (milli < 10 ? '00' : milli < 100 ? '0' : '') + milli;
+}
+
+function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Error) return serializeError(value);
+  return value;
+}
+
+/** JSON for any value; never throws (a cycle or a throwing getter gives a placeholder). */
+function toJson(value: unknown): string {
+  try {
+    const json = JSON.stringify(value, jsonReplacer);
+    return json === undefined ? 'null' : json;
+  } catch (error) {
+    return JSON.stringify(`[unserializable: ${error instanceof Error ? error.message : String(error)}]`);
+  }
+}
+
+function serializeError(error: Error): Record<string, unknown> {
+  const out: Record<string, unknown> = { type: error.name, message: error.message, stack: errorStack(error) };
+  const code = (error as { code?: unknown }).code;
+  if (code !== undefined) out.code = code;
+  return out;
+}
+
+function errorStack(error: Error): string {
+  return typeof error.stack === 'string' && error.stack !== '' ? error.stack : `${error.name}: ${error.message}`;
+}
+
+/** The stack of an error and of its causes, as continuation lines of a text record. */
+function formatErrorText(error: Error): string {
+  let text = '';
+  let current: unknown = error;
+  // Causes can form a cycle; five levels are plenty to find the origin.
+  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
+    text += CONTINUATION + (depth > 0 ? 'Caused by: ' : '') + escapeText(errorStack(current));
+    current = current.cause;
+  }
+  return text;
+}
+
+function stringifyValue(value: unknown): string {
+  switch (typeof value) {
+    case 'string': return value;
+    case 'number': case 'boolean': case 'bigint': case 'undefined': case 'symbol': return String(value);
+    case 'function': return `[function ${value.name || 'anonymous'}]`;
+  }
+  if (value === null) return 'null';
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+  return toJson(value);
+}
+
+// As in Go's slog text handler: quote a key or value that would not read back
+// as one token (empty, or holding a space, "=", a quote or a control character).
+const NEEDS_QUOTING = /[\s="\x00-\x1f\x7f-\x9f]/;
+
+function quoteIfNeeded(text: string): string {
+  return text === '' || NEEDS_QUOTING.test(text) ? safeJson(JSON.stringify(text)) : text;
+}
+
+function formatFieldsText(fields: Record<string, unknown>): string {
+  let text = '';
+  for (const key of Object.keys(fields)) text += ' ' + quoteIfNeeded(key) + '=' + quoteIfNeeded(stringifyValue(fields[key]));
+  return text;
+}
+
+// Fields a JSON record always has; an extra field with one of these names is
+// written with a trailing underscore rather than shadow it.
+const JSON_CORE_FIELDS = new Set(['level', 'time', 'pid', 'name', 'msg']);
+
+function formatFieldsJson(fields: Record<string, unknown>): string {
+  let text = '';
+  for (const key of Object.keys(fields)) {
+    const value = fields[key];
+    if (value === undefined) continue;
+    text += ',' + JSON.stringify(JSON_CORE_FIELDS.has(key) ? key + '_' : key) + ':' + toJson(value);
+  }
+  return text;
+}
+
+/** The parts of a record that depend only on the logger and the level, built once per logger. */
+interface RecordPrefixes {
+  text: Record<number, string>;
+  json: Record<number, string>;
+}
+
+function buildPrefixes(name: string): RecordPrefixes {
+  const text: Record<number, string> = {};
+  const json: Record<number, string> = {};
+  const jsonName = JSON.stringify(name);
+  for (const [levelName, value] of Object.entries(LEVEL_VALUES)) {
+    text[value] = ` - ${name} - ${levelName} - `;
+    json[value] = `{"level":${PINO_LEVELS[value]},"time":`;
+  }
+  json[0] = `,"pid":${process.pid},"name":${jsonName},"msg":`;
+  return { text, json };
+}
+
+function messageText(message: unknown): string {
+  return typeof message === 'string' ? message : stringifyValue(message);
+}
+
+/** One text record, newline included. */
+function formatTextRecord(time: number, level: number, prefixes: RecordPrefixes, message: unknown, extra: LogExtra | undefined): string {
+  let line = formatTimestamp(time) + prefixes.text[level] + escapeText(messageText(message));
+  if (extra !== undefined && extra !== null) {
+    line += extra instanceof Error ? formatErrorText(extra) : formatFieldsText(extra);
+  }
+  return line + '\n';
+}
+
+/** One JSON record, newline included: pino's field names and numeric levels. */
+function formatJsonRecord(time: number, level: number, prefixes: RecordPrefixes, message: unknown, extra: LogExtra | undefined): string {
+  let line = prefixes.json[level] + time + prefixes.json[0] + safeJson(JSON.stringify(messageText(message)));
+  if (extra !== undefined && extra !== null) {
+    line += extra instanceof Error ? ',"err":' + toJson(extra) : safeJson(formatFieldsJson(extra));
+  }
+  return line + '}\n';
+}
+
+// ---------------------------------------------------------------------------
+// File naming and locations
+// ---------------------------------------------------------------------------
+
+/** `<prefix>_YYYY-MM-DD_<pid>.log`, with the local calendar date of `date`. Default prefix `automake`. */
+export function logFileName(date: Date, pid: number, prefix: string = DEFAULTS.prefix): string {
+  if (!Number.isSafeInteger(pid) || pid <= 0) throw new TypeError(`"pid" must be a positive integer: received ${describe(pid)}`);
+  return `${checkPrefix(prefix)}_${localDate(date)}_${pid}.log`;
+}
+
+function logNamePattern(prefix: string): RegExp {
+  return new RegExp(`^${prefix.replace(/[.]/g, '\\.')}_\\d{4}-\\d{2}-\\d{2}_(\\d+)\\.log$`);
+}
+
+function isAbsolutePath(path: string): boolean {
+  return IS_WINDOWS ? /^([A-Za-z]:)?[\\/]/.test(path) : path.startsWith('/');
+}
+
+function joinPath(dir: string, name: string): string {
+  return dir.endsWith('/') || dir.endsWith(SEP) ? dir + name : dir + SEP + name;
+}
+
+/**
+ * The platform's log directory: `$XDG_STATE_HOME/automake/logs` or `~/.local/state/automake/logs`
+ * on Linux and others, `~/Library/Logs/automake` on macOS, `%LOCALAPPDATA%\automake\Logs` on Windows.
+ * Throws `LoggingSetupError` naming the variable to set when there is no home directory.
+ */
+export function defaultLogDir(env: Record<string, string | undefined> = process.env, platform: string = process.platform): string {
+  const has = (name: string) => typeof env[name] === 'string' && env[name] !== '';
+  if (platform === 'win32') {
+    if (has('LOCALAPPDATA')) return `${env.LOCALAPPDATA}\\automake\\Logs`;
+    if (has('USERPROFILE')) return `${env.USERPROFILE}\\AppData\\Local\\automake\\Logs`;
+    throw new LoggingSetupError('Cannot find a log directory: set LOCALAPPDATA or AUTOMAKE_LOG_DIR', '');
+  }
+  if (platform === 'darwin' && has('HOME')) return `${env.HOME}/Library/Logs/automake`;
+  // The XDG spec says a relative XDG_STATE_HOME is invalid and must be ignored.
+  if (platform !== 'darwin' && has('XDG_STATE_HOME') && env.XDG_STATE_HOME!.startsWith('/')) return `${env.XDG_STATE_HOME}/automake/logs`;
+  if (has('HOME')) return `${env.HOME}/.local/state/automake/logs`;
+  throw new LoggingSetupError('Cannot find a log directory: set HOME or AUTOMAKE_LOG_DIR', '');
+}
+
+// ---------------------------------------------------------------------------
+// Pruning
+// ---------------------------------------------------------------------------
+
+/** The time a file's age is measured from: `birthtimeMs` when finite and > 0, else `mtimeMs`. */
+export function logFileTime(stats: { birthtimeMs?: number; mtimeMs: number }): number {
+  const birth = stats.birthtimeMs;
+  return typeof birth === 'number' && Number.isFinite(birth) && birth > 0 ? birth : stats.mtimeMs;
+}
+
+// PIDs above this do not exist on any platform we know (Linux's pid_max limit is 2^22).
+const MAX_PID = 2 ** 22;
+
+/** Whether a process with this PID is running on this host (EPERM: it runs, as another user). */
+export function isSessionAlive(pid: number): boolean {
+  // kill(0) would signal our own process group and always succeed.
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid > MAX_PID) return false;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function errorCode(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : 'UNKNOWN';
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Deletes the logs of ended sessions older than `retentionDays` (default 7) in `dir`.
+ * Synchronous; never throws for one file: ENOENT means another session pruned it
+ * first, other errors are reported and the next file is tried. A missing directory
+ * gives an empty report.
+ */
+export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneReport {
+  const retentionDays = checkRetentionDays(options.retentionDays ?? DEFAULTS.retentionDays, '"retentionDays"');
+  const pattern = logNamePattern(checkPrefix(options.prefix ?? DEFAULTS.prefix));
+  const now = options.now ?? Date.now();
+  if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError(`"now" must be a time in epoch milliseconds: received ${describe(now)}`);
+  const maxAgeMs = retentionDays * DAY_MS;
+  const report: PruneReport = { deleted: [], kept: 0, errors: [] };
+
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') report.errors.push({ file: dir, code, message: errorMessage(error) });
+    return report;
+  }
+  for (const name of names) {
+    const match = pattern.exec(name);
+    if (match === null) continue;
+    const file = joinPath(dir, name);
+    let stats: fs.Stats | undefined;
+    try {
+      // lstat: a symlink is judged (and left) as a link, never followed.
+      stats = fs.lstatSync(file, { throwIfNoEntry: false });
+    } catch (error) {
+      report.errors.push({ file, code: errorCode(error), message: errorMessage(error) });
+      continue;
+    }
+    if (stats === undefined || !stats.isFile()) continue;
+    // A time in the future gives a negative age: never old.
+    const isOld = now - logFileTime(stats) > maxAgeMs;
+    if (!isOld || isSessionAlive(Number(match[1]))) {
+      report.kept++;
+      continue;
+    }
+    try {
+      fs.unlinkSync(file);
+      report.deleted.push(file);
+    } catch (error) {
+      const code = errorCode(error);
+      if (code !== 'ENOENT') report.errors.push({ file, code, message: errorMessage(error) });
+    }
+  }
+  return report;
+}
+
+// ---------------------------------------------------------------------------
+// Opening the session's file
+// ---------------------------------------------------------------------------
+
+/**
+ * Creates the directory (0700 when new) and opens `<dir>/<name>` for append with
+ * O_NOFOLLOW, mode 0600. Appending never truncates: a PID reused the same day
+ * keeps the earlier session's lines.
+ */
+function openLogFile(dir: string, name: string): { fd: number; filePath: string; size: number } {
+  const absoluteDir = isAbsolutePath(dir) ? dir : joinPath(process.cwd(), dir);
+  const filePath = joinPath(absoluteDir, name);
+  try {
+    fs.mkdirSync(absoluteDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new LoggingSetupError(`Cannot create log directory ${absoluteDir}: ${errorMessage(error)}`, absoluteDir, error);
+  }
+  const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = fs.constants;
+  let fd: number;
+  try {
+    // O_NONBLOCK: a FIFO planted at our name must fail now, not block forever.
+    fd = fs.openSync(filePath, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0o600);
+  } catch (error) {
+    const why = errorCode(error) === 'ELOOP' ? 'it is a symbolic link, which is never followed' : errorMessage(error);
+    throw new LoggingSetupError(`Cannot open log file ${filePath}: ${why}`, filePath, error);
+  }
+  const stats = fs.fstatSync(fd);
+  if (!stats.isFile()) {
+    fs.closeSync(fd);
+    throw new LoggingSetupError(`Cannot open log file ${filePath}: it is not a regular file`, filePath);
+  }
+  return { fd, filePath, size: stats.size };
+}
+
+// ---------------------------------------------------------------------------
+// The writer
+// ---------------------------------------------------------------------------
+
+// Records are gathered into a string and sealed into a Buffer at this size: a
+// Buffer weighs its length, while a long chain of concatenated strings weighs
+// many times it until flattened.
+const CHUNK_CHARS = 64 * 1024;
+// Past this many bytes queued, the caller blocks and writes synchronously
+// rather than queue more: a tight loop never lets the async writes run, and
+// memory must stay bounded. 16 MiB keeps peak memory far under 100 MB.
+const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+// A write in flight that makes no progress this long is presumed failed (the
+// disk is full, the file was truncated), so exit cannot hang on it.
+const INFLIGHT_STALL_MS = 1000;
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+function sleepMs(ms: number): void {
+  Atomics.wait(sleepCell, 0, 0, ms);
+}
+
+/**
+ * Appends records to the session's file through `fs.createWriteStream`, one
+ * bounded chunk at a time. Keeping the queue ourselves (not in the stream) means
+ * we always know what is in flight, so a synchronous flush can wait for that one
+ * chunk to land and then write the rest in order.
+ */
+class LogWriter {
+  readonly filePath: string;
+  dropped = 0;
+  private readonly fd: number;
+  private readonly stream: fs.WriteStream;
+  private pending = '';
+  private pendingRecords = 0;
+  private readonly chunks: Buffer[] = [];
+  private readonly chunkRecords: number[] = [];
+  private queuedBytes = 0;
+  private inflight: Buffer | null = null;
+  private inflightRecords = 0;
+  // The file's size once everything handed to the kernel so far has landed.
+  private landedSize: number;
+  private scheduled = false;
+  private failed = false;
+  private closed = false;
+  private drainWaiters: (() => void)[] = [];
+
+  constructor(fd: number, filePath: string, size: number) {
+    this.fd = fd;
+    this.filePath = filePath;
+    this.landedSize = size;
+    // autoClose false: after an error the stream must not close our fd, or a
+    // later synchronous write could land in whatever file reuses that number.
+    this.stream = fs.createWriteStream(filePath, { fd, autoClose: false, emitClose: false });
+    this.stream.on('error', (error) => this.fail(error));
+  }
+
+  /** Queues one record; `sync` writes it (and all before it) before returning. */
+  write(record: string, sync: boolean): void {
+    if (this.failed || this.closed) {
+      this.dropped++;
+      return;
+    }
+    this.pending += record;
+    this.pendingRecords++;
+    if (this.pending.length >= CHUNK_CHARS) this.seal();
+    if (sync || this.queuedBytes >= MAX_QUEUED_BYTES) {
+      this.flushSync();
+    } else if (!this.inflight && !this.scheduled) {
+      // A microtask lets every record of the current tick go out in one write.
+      this.scheduled = true;
+      queueMicrotask(this.startWrite);
+    }
+  }
+
+  private seal(): void {
+    if (this.pending === '') return;
+    const chunk = Buffer.from(this.pending, 'utf8');
+    this.chunks.push(chunk);
+    this.chunkRecords.push(this.pendingRecords);
+    this.queuedBytes += chunk.length;
+    this.pending = '';
+    this.pendingRecords = 0;
+  }
+
+  private readonly startWrite = (): void => {
+    this.scheduled = false;
+    if (this.inflight || this.failed || this.closed) return;
+    if (this.chunks.length === 0) this.seal();
+    const chunk = this.chunks.shift();
+    if (chunk === undefined) {
+      this.notifyDrained();
+      return;
+    }
+    this.inflightRecords = this.chunkRecords.shift()!;
+    this.queuedBytes -= chunk.length;
+    this.inflight = chunk;
+    this.stream.write(chunk, (error) => this.onWritten(chunk, error));
+  };
+
+  private onWritten(chunk: Buffer, error: Error | null | undefined): void {
+    if (error) return this.fail(error);
+    // A synchronous flush may already have seen this chunk land and moved on.
+    if (this.inflight === chunk) {
+      this.landedSize += chunk.length;
+      this.inflight = null;
+    }
+    this.startWrite();
+  }
+
+  /**
+   * Blocks until the chunk in flight is in the file. The file is ours alone and
+   * opened for append, so its size tells when it has landed.
+   */
+  private awaitInflight(): void {
+    const chunk = this.inflight;
+    if (chunk === null) return;
+    const target = this.landedSize + chunk.length;
+    let lastSize = -1;
+    let lastProgress = Date.now();
+    for (let polls = 0; ; polls++) {
+      let size: number;
+      try {
+        size = fs.fstatSync(this.fd).size;
+      } catch {
+        break;
+      }
+      if (size >= target) break;
+      if (size !== lastSize) {
+        lastSize = size;
+        lastProgress = Date.now();
+      } else if (Date.now() - lastProgress > INFLIGHT_STALL_MS) {
+        break;
+      }
+      // The write usually lands within microseconds: poll a few times before sleeping.
+      if (polls > 10) sleepMs(1);
+    }
+    this.landedSize = target;
+    this.inflight = null;
+  }
+
+  /** Writes everything queued, in order, before returning. */
+  flushSync(): void {
+    if (this.failed || this.closed) return;
+    this.awaitInflight();
+    this.seal();
+    while (this.chunks.length > 0) {
+      const chunk = this.chunks[0];
+      try {
+        this.writeAllSync(chunk);
+      } catch (error) {
+        return this.fail(error);
+      }
+      this.chunks.shift();
+      this.chunkRecords.shift();
+      this.queuedBytes -= chunk.length;
+      this.landedSize += chunk.length;
+    }
+    this.notifyDrained();
+  }
+
+  private writeAllSync(chunk: Buffer): void {
+    // A write to a file can be short (a signal, a nearly full disk): write the rest.
+    for (let offset = 0; offset < chunk.length;) {
+      offset += fs.writeSync(this.fd, chunk, offset, chunk.length - offset);
+    }
+  }
+
+  /** The first failure is reported once; later records are dropped and counted. */
+  private fail(error: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.dropped += this.pendingRecords + this.inflightRecordsIfUnlanded() + this.chunkRecords.reduce((a, b) => a + b, 0);
+    this.pending = '';
+    this.pendingRecords = 0;
+    this.chunks.length = 0;
+    this.chunkRecords.length = 0;
+    this.queuedBytes = 0;
+    this.inflight = null;
+    try {
+      fs.writeSync(2, `automake logging: cannot write to ${this.filePath}: ${errorMessage(error)}; later records are dropped\n`);
+    } catch {
+      // stderr is gone too: nothing left to tell.
+    }
+    this.notifyDrained();
+  }
+
+  private inflightRecordsIfUnlanded(): number {
+    return this.inflight ? this.inflightRecords : 0;
+  }
+
+  private isDrained(): boolean {
+    return this.failed || (this.inflight === null && this.chunks.length === 0 && this.pending === '');
+  }
+
+  private notifyDrained(): void {
+    if (!this.isDrained()) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Lets queued records go out asynchronously, then closes the file. Never rejects. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (!this.isDrained()) {
+      await new Promise<void>((resolve) => {
+        this.drainWaiters.push(resolve);
+        if (!this.inflight && !this.scheduled) this.startWrite();
+      });
+    }
+    if (this.closed) return;
+    this.closed = true;
+    this.stream.destroy();
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // Already closed by someone else: nothing to release.
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Loggers, and records held before initLogging
+// ---------------------------------------------------------------------------
+
+interface HeldRecord {
+  time: number;
+  level: number;
+  logger: LoggerImpl;
+  message: unknown;
+  extra: LogExtra | undefined;
+}
+
+// Records logged before initLogging (at module load, say) wait here, up to this
+// many; beyond it they are counted and reported when the file opens.
+const HELD_LIMIT = 1000;
+const held: HeldRecord[] = [];
+let heldOverflow = 0;
+let active: Session | null = null;
+const loggers = new Map<string, LoggerImpl>();
+
+// A name becomes one token of a text record: no spaces or control characters.
+const LOGGER_NAME = /^[^\s\x00-\x1f\x7f-\x9f]+$/;
+
+class LoggerImpl implements Logger {
+  readonly name: string;
+  readonly prefixes: RecordPrefixes;
+
+  constructor(name: string) {
+    this.name = name;
+    this.prefixes = buildPrefixes(name);
+  }
+
+  debug(message: string, extra?: LogExtra): void { this.log(10, message, extra); }
+  info(message: string, extra?: LogExtra): void { this.log(20, message, extra); }
+  warning(message: string, extra?: LogExtra): void { this.log(30, message, extra); }
+  warn(message: string, extra?: LogExtra): void { this.log(30, message, extra); }
+  error(message: string, extra?: LogExtra): void { this.log(40, message, extra); }
+  critical(message: string, extra?: LogExtra): void { this.log(50, message, extra); }
+
+  isEnabledFor(level: LevelName): boolean {
+    return active === null || LEVEL_VALUES[level] >= active.threshold;
+  }
+
+  child(name: string): Logger {
+    return getLogger(`${this.name}.${name}`);
+  }
+
+  private log(level: number, message: unknown, extra: LogExtra | undefined): void {
+    const session = active;
+    if (session !== null) {
+      if (level >= session.threshold) session.record(Date.now(), level, this, message, extra);
+    } else if (held.length < HELD_LIMIT) {
+      // A shallow copy: the caller may reuse its object before the file opens.
+      const kept = extra === undefined || extra instanceof Error ? extra : { ...extra };
+      held.push({ time: Date.now(), level, logger: this, message, extra: kept });
+    } else {
+      heldOverflow++;
+    }
+  }
+}
+
+/**
+ * The logger named `name` (default `automake`); the same object for the same name.
+ * Safe before `initLogging`: records are held (up to 1,000) and written first once the file opens.
+ */
+export function getLogger(name: string = DEFAULTS.prefix): Logger {
+  let logger = loggers.get(name);
+  if (logger === undefined) {
+    if (typeof name !== 'string' || !LOGGER_NAME.test(name)) {
+      throw new TypeError(`Logger name must be a non-empty string without spaces or control characters: received ${describe(name)}`);
+    }
+    logger = new LoggerImpl(name);
+    loggers.set(name, logger);
+  }
+  return logger;
+}
+
+// ---------------------------------------------------------------------------
+// Exit handling
+// ---------------------------------------------------------------------------
+
+const EXIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Hooks that get every accepted record into the file however the process ends:
+ * `exit` (normal end and `process.exit`), an uncaught exception or unhandled
+ * rejection (logged at CRITICAL), and SIGINT/SIGTERM/SIGHUP.
+ */
+function attachToProcess(session: Session): () => void {
+  const onExit = () => session.enterExitMode();
+  // The monitor sees the error before Node prints it and exits, and changes
+  // nothing of what Node does next (unlike an 'uncaughtException' listener).
+  const onUncaught = (error: unknown, origin: string) => {
+    const what = origin === 'unhandledRejection' ? 'Unhandled rejection' : 'Uncaught exception';
+    const message = error instanceof Error ? `${what}: ${error.message}` : `${what}: ${stringifyValue(error)}`;
+    session.logger.critical(message, error instanceof Error ? error : undefined);
+    session.flushSync();
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    session.logger.warning(`Received ${signal}`);
+    session.flushSync();
+    // With a handler of the application's own, the decision is its to make.
+    if (process.listenerCount(signal) > 1) return;
+    detach();
+    // No handler left: Node restores the default action, and the process dies
+    // of the signal as it would have without us.
+    process.kill(process.pid, signal);
+  };
+  process.on('exit', onExit);
+  process.on('uncaughtExceptionMonitor', onUncaught);
+  if (!IS_WINDOWS) for (const signal of EXIT_SIGNALS) process.on(signal, onSignal);
+  const detach = () => {
+    process.off('exit', onExit);
+    process.off('uncaughtExceptionMonitor', onUncaught);
+    for (const signal of EXIT_SIGNALS) process.off(signal, onSignal);
+  };
+  return detach;
+}
+
+// ---------------------------------------------------------------------------
+// The session
+// ---------------------------------------------------------------------------
+
+class Session implements LogSession {
+  readonly filePath: string;
+  readonly logger: Logger;
+  readonly pruned: PruneReport;
+  readonly settings: LogSettings;
+  readonly threshold: number;
+  private readonly writer: LogWriter;
+  private readonly format: typeof formatTextRecord;
+  private exiting = false;
+  private detach: () => void = () => {};
+
+  constructor(writer: LogWriter, settings: LogSettings, pruned: PruneReport) {
+    this.writer = writer;
+    this.filePath = writer.filePath;
+    this.settings = settings;
+    this.pruned = pruned;
+    this.threshold = LEVEL_VALUES[settings.level.value];
+    this.format = settings.format.value === 'json' ? formatJsonRecord : formatTextRecord;
+    this.logger = getLogger(DEFAULTS.prefix);
+  }
+
+  get dropped(): number {
+    return this.writer.dropped;
+  }
+
+  attach(): void {
+    this.detach = attachToProcess(this);
+  }
+
+  record(time: number, level: number, logger: LoggerImpl, message: unknown, extra: LogExtra | undefined): void {
+    let text: string;
+    try {
+      text = this.format(time, level, logger.prefixes, message, extra);
+    } catch (error) {
+      // A message whose toString throws must not take the program down.
+      text = this.format(time, level, logger.prefixes, `[record could not be formatted: ${errorMessage(error)}]`, undefined);
+    }
+    // ERROR and above reach the kernel before the call returns; so does
+    // everything once the process is exiting, since no async write will run.
+    this.writer.write(text, level >= 40 || this.exiting);
+  }
+
+  enterExitMode(): void {
+    this.exiting = true;
+    this.writer.flushSync();
+  }
+
+  flushSync(): void {
+    this.writer.flushSync();
+  }
+
+  async close(): Promise<void> {
+    if (active === this) {
+      active = null;
+      this.detach();
+    }
+    await this.writer.close();
+  }
+}
+
+interface Resolved<T> {
+  setting: Setting<T>;
+  warning?: string;
+}
+
+function resolveSetting<T>(
+  option: T | undefined,
+  variable: string | undefined,
+  env: Record<string, string | undefined>,
+  fallback: T,
+  parseEnv: (text: string) => T | undefined,
+): Resolved<T> {
+  if (option !== undefined) return { setting: { value: option, source: 'option' } };
+  const text = variable === undefined ? undefined : env[variable];
+  if (text === undefined || text.trim() === '') return { setting: { value: fallback, source: 'default' } };
+  const value = parseEnv(text);
+  if (value === undefined) {
+    return {
+      setting: { value: fallback, source: 'default' },
+      warning: `Ignoring ${variable}=${JSON.stringify(text)}: not a valid value; using the default ${String(fallback)}`,
+    };
+  }
+  return { setting: { value, source: 'environment', variable } };
+}
+
+function parseFormat(text: string): LogFormat | undefined {
+  const format = text.trim().toLowerCase();
+  return format === 'text' || format === 'json' ? format : undefined;
+}
+
+function parseRetention(text: string): number | undefined {
+  const days = Number(text.trim());
+  return days > 0 ? days : undefined;
+}
+
+/** Checks options given in code: a bad value throws a TypeError naming the option and the value. */
+function checkOptions(options: LoggingOptions): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`Options must be an object: received ${describe(options)}`);
+  for (const key of Object.keys(options)) {
+    if (!OPTION_NAMES.has(key)) throw new TypeError(`Unknown option "${key}": expected one of ${[...OPTION_NAMES].join(', ')}`);
+  }
+  if (options.dir !== undefined && (typeof options.dir !== 'string' || options.dir === '')) {
+    throw new TypeError(`"dir" must be a non-empty path: received ${describe(options.dir)}`);
+  }
+  if (options.level !== undefined && (typeof options.level !== 'string' || parseLevel(options.level) === undefined)) {
+    throw new TypeError(`"level" must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL: received ${describe(options.level)}`);
+  }
+  if (options.retentionDays !== undefined) checkRetentionDays(options.retentionDays, '"retentionDays"');
+  if (options.format !== undefined && (typeof options.format !== 'string' || parseFormat(options.format) !== options.format)) {
+    throw new TypeError(`"format" must be "text" or "json": received ${describe(options.format)}`);
+  }
+  if (options.prefix !== undefined) checkPrefix(options.prefix);
+}
+
+/**
+ * Resolves the settings: an option wins over its environment variable, which
+ * wins over the default. Bad environment values fall back to the default and
+ * come back as warnings, to be logged as the session's first records.
+ */
+export function resolveSettings(options: LoggingOptions = {}): { settings: LogSettings; warnings: string[] } {
+  checkOptions(options);
+  const env = options.env ?? process.env;
+  const level = resolveSetting(options.level === undefined ? undefined : parseLevel(options.level), ENV.level, env, DEFAULTS.level, parseLevel);
+  const retentionDays = resolveSetting(options.retentionDays, ENV.retentionDays, env, DEFAULTS.retentionDays as number, parseRetention);
+  const format = resolveSetting(options.format, ENV.format, env, DEFAULTS.format as LogFormat, parseFormat);
+  const prefix: Setting<string> = options.prefix === undefined
+    ? { value: DEFAULTS.prefix, source: 'default' }
+    : { value: options.prefix, source: 'option' };
+  let dir: Setting<string>;
+  if (options.dir !== undefined) dir = { value: options.dir, source: 'option' };
+  else if (env[ENV.dir]) dir = { value: env[ENV.dir]!, source: 'environment', variable: ENV.dir };
+  else dir = { value: defaultLogDir(env), source: 'default' };
+  const warnings = [level.warning, retentionDays.warning, format.warning].filter((w): w is string => w !== undefined);
+  return {
+    settings: { dir, level: level.setting, retentionDays: retentionDays.setting, format: format.setting, prefix },
+    warnings,
+  };
+}
+
+/**
+ * Prunes old logs, then opens this process's log file and routes every logger
+ * to it. Synchronous. Call it first. Throws `TypeError` for a bad option and
+ * `LoggingSetupError` when the directory or file cannot be used.
+ */
+export function initLogging(options: LoggingOptions = {}): LogSession {
+  if (active !== null) {
+    throw new LoggingSetupError(`Logging is already initialized to ${active.filePath}: close() that session first`, active.filePath);
+  }
+  const { settings, warnings } = resolveSettings(options);
+  const dir = settings.dir.value;
+  const pruned = pruneOldLogs(dir, { retentionDays: settings.retentionDays.value, prefix: settings.prefix.value });
+  const name = logFileName(new Date(), process.pid, settings.prefix.value);
+  const { fd, filePath, size } = openLogFile(dir, name);
+
+  const session = new Session(new LogWriter(fd, filePath, size), settings, pruned);
+  active = session;
+  session.attach();
+  const root = session.logger;
+  for (const warning of warnings) root.warning(warning);
+  if (heldOverflow > 0) root.warning(`${heldOverflow} records logged before initLogging were dropped (the limit is ${HELD_LIMIT})`);
+  for (const record of held.splice(0)) {
+    if (record.level >= session.threshold) session.record(record.time, record.level, record.logger, record.message, record.extra);
+  }
+  heldOverflow = 0;
+  for (const error of pruned.errors) root.warning(`Could not prune ${error.file}`, { code: error.code, error: error.message });
+  if (pruned.deleted.length > 0) root.debug(`Pruned ${pruned.deleted.length} old log files`, { dir });
+  return session;
+}
+
+/** The level name of a numeric level (10, 20, … 50). */
+export function levelName(level: number): LevelName | undefined {
+  return NAME_OF_LEVEL[level];
+}
