@@ -180,27 +180,36 @@ export function parseLevel(value: string): LevelName | undefined {
 
 // Control characters other than tab and newline could drive a terminal that
 // `cat`s the log (ESC starts ANSI sequences; U+009B is a one-character CSI).
-const UNSAFE_CHAR = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
-const UNSAFE_CHARS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
-const C1_OR_DEL = /[\x7f-\x9f]/;
-const C1_OR_DELS = /[\x7f-\x9f]/g;
+// Only a newline has a meaning in a record's structure, so it is handled per
+// message, where it is cheap (indexOf); every other control character is
+// escaped once per chunk, just before the chunk is encoded: scanning a message
+// with a regex first flattens its concatenated string, which cost more than the
+// rest of the record put together. Our own parts of a record hold none of them,
+// so escaping the whole chunk changes only what came from the caller.
+const CONTROL_CHAR_TEXT = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
+const CONTROL_CHARS_TEXT = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+// JSON.stringify escapes C0 controls already, but leaves DEL and C1 raw.
+const CONTROL_CHAR_JSON = /[\x7f-\x9f]/;
+const CONTROL_CHARS_JSON = /[\x7f-\x9f]/g;
 // Every continuation line starts with this, so no message can start a line that
 // looks like a record of its own.
 const CONTINUATION = '\n    ';
 
-function hexEscape(char: string): string {
-  return '\\x' + char.charCodeAt(0).toString(16).padStart(2, '0');
+/** A chunk of text records with control characters escaped: `\r` as `\\r`, the rest as `\\xNN`. */
+function escapeTextChunk(chunk: string): string {
+  if (!CONTROL_CHAR_TEXT.test(chunk)) return chunk;
+  return chunk.replace(CONTROL_CHARS_TEXT, (c) => (c === '\r' ? '\\r' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0')));
 }
 
-/** A message made safe for one text record: newlines indented, control characters escaped. */
-function escapeText(text: string): string {
-  if (!UNSAFE_CHAR.test(text)) return text;
-  return text.replace(UNSAFE_CHARS, (char) => (char === '\n' ? CONTINUATION : char === '\r' ? '\\r' : hexEscape(char)));
+/** A chunk of JSON records with DEL and C1 controls escaped as `\\u00NN`. */
+function escapeJsonChunk(chunk: string): string {
+  if (!CONTROL_CHAR_JSON.test(chunk)) return chunk;
+  return chunk.replace(CONTROL_CHARS_JSON, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
-/** JSON text with DEL and C1 controls escaped too (JSON.stringify leaves them raw). */
-function safeJson(json: string): string {
-  return C1_OR_DEL.test(json) ? json.replace(C1_OR_DELS, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) : json;
+/** Indents every line after the first, so a message cannot forge a record. */
+function indentLines(text: string): string {
+  return text.indexOf('\n') < 0 ? text : text.replaceAll('\n', CONTINUATION);
 }
 
 function pad2(n: number): string {
@@ -213,20 +222,25 @@ function localDate(date: Date): string {
 }
 
 // Formatting a Date costs far more than a record; the seconds part changes at
-// most once a second, so it is built once per second.
+// most once a second, and records logged in a burst share their millisecond.
 let cachedSecond = NaN;
 let cachedSecondText = '';
+let cachedMs = NaN;
+let cachedMsText = '';
+const MILLIS = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, '0'));
 
 /** `YYYY-MM-DD HH:MM:SS,mmm` in local time, as Python's logging writes it. */
 function formatTimestamp(ms: number): string {
+  if (ms === cachedMs) return cachedMsText;
   const second = Math.floor(ms / 1000);
   if (second !== cachedSecond) {
     const d = new Date(second * 1000);
     cachedSecondText = `${localDate(d)} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())},`;
     cachedSecond = second;
   }
-  const milli = ms - second * 1000;
-  return cachedSecondText + (milli < 10 ? '00' : milli < 100 ? '0' : '') + milli;
+  cachedMs = ms;
+  cachedMsText = cachedSecondText + MILLIS[ms - second * 1000];
+  return cachedMsText;
 }
 
 function jsonReplacer(_key: string, value: unknown): unknown {
@@ -262,7 +276,7 @@ function formatErrorText(error: Error): string {
   let current: unknown = error;
   // Causes can form a cycle; five levels are plenty to find the origin.
   for (let depth = 0; current instanceof Error && depth < 5; depth++) {
-    text += CONTINUATION + (depth > 0 ? 'Caused by: ' : '') + escapeText(errorStack(current));
+    text += CONTINUATION + (depth > 0 ? 'Caused by: ' : '') + indentLines(errorStack(current));
     current = current.cause;
   }
   return text;
@@ -285,7 +299,7 @@ function stringifyValue(value: unknown): string {
 const NEEDS_QUOTING = /[\s="\x00-\x1f\x7f-\x9f]/;
 
 function quoteIfNeeded(text: string): string {
-  return text === '' || NEEDS_QUOTING.test(text) ? safeJson(JSON.stringify(text)) : text;
+  return text === '' || NEEDS_QUOTING.test(text) ? JSON.stringify(text) : text;
 }
 
 function formatFieldsText(fields: Record<string, unknown>): string {
@@ -332,7 +346,7 @@ function messageText(message: unknown): string {
 
 /** One text record, newline included. */
 function formatTextRecord(time: number, level: number, prefixes: RecordPrefixes, message: unknown, extra: LogExtra | undefined): string {
-  let line = formatTimestamp(time) + prefixes.text[level] + escapeText(messageText(message));
+  let line = formatTimestamp(time) + prefixes.text[level] + indentLines(messageText(message));
   if (extra !== undefined && extra !== null) {
     line += extra instanceof Error ? formatErrorText(extra) : formatFieldsText(extra);
   }
@@ -341,9 +355,9 @@ function formatTextRecord(time: number, level: number, prefixes: RecordPrefixes,
 
 /** One JSON record, newline included: pino's field names and numeric levels. */
 function formatJsonRecord(time: number, level: number, prefixes: RecordPrefixes, message: unknown, extra: LogExtra | undefined): string {
-  let line = prefixes.json[level] + time + prefixes.json[0] + safeJson(JSON.stringify(messageText(message)));
+  let line = prefixes.json[level] + time + prefixes.json[0] + JSON.stringify(messageText(message));
   if (extra !== undefined && extra !== null) {
-    line += extra instanceof Error ? ',"err":' + toJson(extra) : safeJson(formatFieldsJson(extra));
+    line += extra instanceof Error ? ',"err":' + toJson(extra) : formatFieldsJson(extra);
   }
   return line + '}\n';
 }
@@ -514,17 +528,24 @@ function openLogFile(dir: string, name: string): { fd: number; filePath: string;
 // The writer
 // ---------------------------------------------------------------------------
 
-// Records are gathered into a string and sealed into a Buffer at this size: a
-// Buffer weighs its length, while a long chain of concatenated strings weighs
-// many times it until flattened.
+// Records are gathered into one string of about this many characters, then
+// handed on: to the stream when it is idle, else written synchronously once the
+// chunk in flight has landed. Like the floor (batched writeSync), a tight loop
+// costs one write per 64 KiB, and the string never grows long enough for its
+// concatenation tree to weigh much.
 const CHUNK_CHARS = 64 * 1024;
-// Past this many bytes queued, the caller blocks and writes synchronously
-// rather than queue more: a tight loop never lets the async writes run, and
-// memory must stay bounded. 16 MiB keeps peak memory far under 100 MB.
+// While a chunk in flight has not landed (the disk is behind), full chunks are
+// queued as Buffers, which weigh their length. Past this many bytes queued the
+// caller blocks and writes synchronously rather than queue more, and nothing is
+// dropped.
 const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 // A write in flight that makes no progress this long is presumed failed (the
 // disk is full, the file was truncated), so exit cannot hang on it.
 const INFLIGHT_STALL_MS = 1000;
+// Synchronous writes encode into this reused buffer instead of allocating one a
+// chunk: fresh external memory a chunk makes the GC run far more often. It
+// holds a full chunk even when every character takes 3 bytes of UTF-8.
+const SCRATCH_BYTES = 3 * (CHUNK_CHARS + 16 * 1024);
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 function sleepMs(ms: number): void {
@@ -533,40 +554,59 @@ function sleepMs(ms: number): void {
 
 /**
  * Appends records to the session's file through `fs.createWriteStream`, one
- * bounded chunk at a time. Keeping the queue ourselves (not in the stream) means
- * we always know what is in flight, so a synchronous flush can wait for that one
- * chunk to land and then write the rest in order.
+ * chunk at a time. The queue is ours, not the stream's, so we always know what
+ * is in flight: a synchronous flush waits for that one chunk to land and then
+ * writes the rest itself, in order.
  */
 class LogWriter {
   readonly filePath: string;
   dropped = 0;
   private readonly fd: number;
   private readonly stream: fs.WriteStream;
+  private readonly escapeChunk: (chunk: string) => string;
+  private scratch: Buffer | null = null;
+  // Records not yet handed on, newest last.
   private pending = '';
   private pendingRecords = 0;
-  private readonly chunks: Buffer[] = [];
-  private readonly chunkRecords: number[] = [];
+  // Full chunks waiting for the stream; only while a chunk is in flight.
+  private readonly queue: Buffer[] = [];
+  private readonly queueRecords: number[] = [];
   private queuedBytes = 0;
-  private inflight: Buffer | null = null;
-  private inflightRecords = 0;
-  // The file's size once everything handed to the kernel so far has landed.
+  // A chunk was handed to the stream and its callback has not run: hand it no
+  // other, or the stream would buffer it where we cannot see it.
+  private streamBusy = false;
+  // Bytes of that chunk not yet known to be in the file (0 once it has landed).
+  private unlanded = 0;
+  private unlandedRecords = 0;
+  // The file's size once everything known to have landed is there.
   private landedSize: number;
+  private streamReady = false;
   private scheduled = false;
   private failed = false;
   private closed = false;
   private drainWaiters: (() => void)[] = [];
 
-  constructor(fd: number, filePath: string, size: number) {
+  constructor(fd: number, filePath: string, size: number, escapeChunk: (chunk: string) => string) {
     this.fd = fd;
+    this.escapeChunk = escapeChunk;
     this.filePath = filePath;
     this.landedSize = size;
     // autoClose false: after an error the stream must not close our fd, or a
     // later synchronous write could land in whatever file reuses that number.
     this.stream = fs.createWriteStream(filePath, { fd, autoClose: false, emitClose: false });
     this.stream.on('error', (error) => this.fail(error));
+    // The stream constructs itself on the next tick, even over an open fd, and
+    // holds back any write until then. A chunk held there is one we cannot see
+    // land: a synchronous flush would wait on it in vain, then write past it,
+    // and the stream would write it again later. So nothing is handed to the
+    // stream before this tick, queued after the stream's own, has run.
+    process.nextTick(() => {
+      this.streamReady = true;
+      this.startWrite();
+    });
   }
 
-  /** Queues one record; `sync` writes it (and all before it) before returning. */
+  /** Queues one record; `sync` writes it, and everything before it, before returning. */
   write(record: string, sync: boolean): void {
     if (this.failed || this.closed) {
       this.dropped++;
@@ -574,120 +614,168 @@ class LogWriter {
     }
     this.pending += record;
     this.pendingRecords++;
-    if (this.pending.length >= CHUNK_CHARS) this.seal();
-    if (sync || this.queuedBytes >= MAX_QUEUED_BYTES) {
+    if (sync) {
       this.flushSync();
-    } else if (!this.inflight && !this.scheduled) {
+    } else if (this.pending.length >= CHUNK_CHARS) {
+      this.handOnFullChunk();
+    } else if (!this.streamBusy && !this.scheduled) {
       // A microtask lets every record of the current tick go out in one write.
       this.scheduled = true;
       queueMicrotask(this.startWrite);
     }
   }
 
-  private seal(): void {
-    if (this.pending === '') return;
-    const chunk = Buffer.from(this.pending, 'utf8');
-    this.chunks.push(chunk);
-    this.chunkRecords.push(this.pendingRecords);
-    this.queuedBytes += chunk.length;
-    this.pending = '';
-    this.pendingRecords = 0;
+  /**
+   * Within one tick the stream cannot take a chunk (its callbacks need the event
+   * loop), so a full chunk is written synchronously, as the floor does, once the
+   * chunk in flight (if any) has landed.
+   */
+  private handOnFullChunk(): void {
+    if (this.unlanded === 0 || this.hasLanded()) return this.flushSync();
+    // The disk is behind: queue, up to the bound.
+    this.queueRecords.push(this.pendingRecords);
+    this.queue.push(Buffer.from(this.takePending(), 'utf8'));
+    this.queuedBytes += this.queue[this.queue.length - 1].length;
+    if (this.queuedBytes >= MAX_QUEUED_BYTES) this.flushSync();
   }
 
   private readonly startWrite = (): void => {
     this.scheduled = false;
-    if (this.inflight || this.failed || this.closed) return;
-    if (this.chunks.length === 0) this.seal();
-    const chunk = this.chunks.shift();
-    if (chunk === undefined) {
-      this.notifyDrained();
-      return;
+    if (!this.streamReady || this.streamBusy || this.failed || this.closed) return;
+    let chunk: Buffer;
+    let records: number;
+    if (this.queue.length > 0) {
+      chunk = this.queue.shift()!;
+      records = this.queueRecords.shift()!;
+      this.queuedBytes -= chunk.length;
+    } else if (this.pending !== '') {
+      records = this.pendingRecords;
+      chunk = Buffer.from(this.takePending(), 'utf8');
+    } else {
+      return this.notifyDrained();
     }
-    this.inflightRecords = this.chunkRecords.shift()!;
-    this.queuedBytes -= chunk.length;
-    this.inflight = chunk;
-    this.stream.write(chunk, (error) => this.onWritten(chunk, error));
+    this.streamBusy = true;
+    this.unlanded = chunk.length;
+    this.unlandedRecords = records;
+    this.stream.write(chunk, (error) => this.onWritten(error));
   };
 
-  private onWritten(chunk: Buffer, error: Error | null | undefined): void {
+  private onWritten(error: Error | null | undefined): void {
+    this.streamBusy = false;
     if (error) return this.fail(error);
     // A synchronous flush may already have seen this chunk land and moved on.
-    if (this.inflight === chunk) {
-      this.landedSize += chunk.length;
-      this.inflight = null;
-    }
+    if (this.unlanded > 0) this.markLanded();
     this.startWrite();
   }
 
-  /**
-   * Blocks until the chunk in flight is in the file. The file is ours alone and
-   * opened for append, so its size tells when it has landed.
-   */
+  private markLanded(): void {
+    this.landedSize += this.unlanded;
+    this.unlanded = 0;
+    this.unlandedRecords = 0;
+  }
+
+  /** The file is ours alone and opened for append, so its size tells whether the chunk in flight has landed. */
+  private hasLanded(): boolean {
+    let size: number;
+    try {
+      size = fs.fstatSync(this.fd).size;
+    } catch {
+      return false;
+    }
+    if (size < this.landedSize + this.unlanded) return false;
+    this.markLanded();
+    return true;
+  }
+
+  /** Blocks until the chunk in flight has landed, or has made no progress for INFLIGHT_STALL_MS. */
   private awaitInflight(): void {
-    const chunk = this.inflight;
-    if (chunk === null) return;
-    const target = this.landedSize + chunk.length;
     let lastSize = -1;
     let lastProgress = Date.now();
-    for (let polls = 0; ; polls++) {
-      let size: number;
+    for (let polls = 0; !this.hasLanded(); polls++) {
+      let size = lastSize;
       try {
         size = fs.fstatSync(this.fd).size;
       } catch {
-        break;
+        // Checked again below: no progress.
       }
-      if (size >= target) break;
       if (size !== lastSize) {
         lastSize = size;
         lastProgress = Date.now();
       } else if (Date.now() - lastProgress > INFLIGHT_STALL_MS) {
-        break;
+        // Presumed failed: count from what the file really holds, and go on.
+        this.landedSize = Math.max(0, size);
+        this.unlanded = 0;
+        return;
       }
-      // The write usually lands within microseconds: poll a few times before sleeping.
+      // A write usually lands within microseconds: poll a few times before sleeping.
       if (polls > 10) sleepMs(1);
     }
-    this.landedSize = target;
-    this.inflight = null;
   }
 
   /** Writes everything queued, in order, before returning. */
   flushSync(): void {
     if (this.failed || this.closed) return;
-    this.awaitInflight();
-    this.seal();
-    while (this.chunks.length > 0) {
-      const chunk = this.chunks[0];
-      try {
-        this.writeAllSync(chunk);
-      } catch (error) {
-        return this.fail(error);
+    if (this.unlanded > 0) this.awaitInflight();
+    try {
+      while (this.queue.length > 0) {
+        const chunk = this.queue[0];
+        this.writeAllSync(chunk, chunk.length);
+        this.queue.shift();
+        this.queueRecords.shift();
+        this.queuedBytes -= chunk.length;
       }
-      this.chunks.shift();
-      this.chunkRecords.shift();
-      this.queuedBytes -= chunk.length;
-      this.landedSize += chunk.length;
+      if (this.pending !== '') {
+        const records = this.pendingRecords;
+        try {
+          this.writeStringSync(this.takePending());
+        } catch (error) {
+          this.pendingRecords = records;
+          throw error;
+        }
+      }
+    } catch (error) {
+      return this.fail(error);
     }
     this.notifyDrained();
   }
 
-  private writeAllSync(chunk: Buffer): void {
-    // A write to a file can be short (a signal, a nearly full disk): write the rest.
-    for (let offset = 0; offset < chunk.length;) {
-      offset += fs.writeSync(this.fd, chunk, offset, chunk.length - offset);
+  /** The pending records, escaped and ready to encode; pending is left empty. */
+  private takePending(): string {
+    const text = this.escapeChunk(this.pending);
+    this.pending = '';
+    this.pendingRecords = 0;
+    return text;
+  }
+
+  private writeStringSync(text: string): void {
+    if (text.length * 3 > SCRATCH_BYTES) {
+      const bytes = Buffer.from(text, 'utf8');
+      return this.writeAllSync(bytes, bytes.length);
     }
+    this.scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
+    this.writeAllSync(this.scratch, this.scratch.write(text, 0, 'utf8'));
+  }
+
+  private writeAllSync(bytes: Buffer, length: number): void {
+    // A write to a file can be short (a signal, a nearly full disk): write the rest.
+    for (let offset = 0; offset < length;) {
+      offset += fs.writeSync(this.fd, bytes, offset, length - offset);
+    }
+    this.landedSize += length;
   }
 
   /** The first failure is reported once; later records are dropped and counted. */
   private fail(error: unknown): void {
     if (this.failed) return;
     this.failed = true;
-    this.dropped += this.pendingRecords + this.inflightRecordsIfUnlanded() + this.chunkRecords.reduce((a, b) => a + b, 0);
+    this.dropped += this.pendingRecords + this.unlandedRecords + this.queueRecords.reduce((sum, n) => sum + n, 0);
     this.pending = '';
     this.pendingRecords = 0;
-    this.chunks.length = 0;
-    this.chunkRecords.length = 0;
+    this.queue.length = 0;
+    this.queueRecords.length = 0;
     this.queuedBytes = 0;
-    this.inflight = null;
+    this.unlanded = 0;
+    this.unlandedRecords = 0;
     try {
       fs.writeSync(2, `automake logging: cannot write to ${this.filePath}: ${errorMessage(error)}; later records are dropped\n`);
     } catch {
@@ -696,12 +784,8 @@ class LogWriter {
     this.notifyDrained();
   }
 
-  private inflightRecordsIfUnlanded(): number {
-    return this.inflight ? this.inflightRecords : 0;
-  }
-
   private isDrained(): boolean {
-    return this.failed || (this.inflight === null && this.chunks.length === 0 && this.pending === '');
+    return this.failed || (!this.streamBusy && this.queue.length === 0 && this.pending === '');
   }
 
   private notifyDrained(): void {
@@ -717,7 +801,7 @@ class LogWriter {
     if (!this.isDrained()) {
       await new Promise<void>((resolve) => {
         this.drainWaiters.push(resolve);
-        if (!this.inflight && !this.scheduled) this.startWrite();
+        this.startWrite();
       });
     }
     if (this.closed) return;
@@ -1008,7 +1092,8 @@ export function initLogging(options: LoggingOptions = {}): LogSession {
   const name = logFileName(new Date(), process.pid, settings.prefix.value);
   const { fd, filePath, size } = openLogFile(dir, name);
 
-  const session = new Session(new LogWriter(fd, filePath, size), settings, pruned);
+  const escapeChunk = settings.format.value === 'json' ? escapeJsonChunk : escapeTextChunk;
+  const session = new Session(new LogWriter(fd, filePath, size, escapeChunk), settings, pruned);
   active = session;
   session.attach();
   const root = session.logger;
