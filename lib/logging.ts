@@ -547,6 +547,14 @@ const INFLIGHT_STALL_MS = 1000;
 // holds a full chunk even when every character takes 3 bytes of UTF-8.
 const SCRATCH_BYTES = 3 * (CHUNK_CHARS + 16 * 1024);
 
+/** A chunk of whole records of which only the first `written` bytes reached the file. */
+interface TornChunk {
+  bytes: Buffer;
+  length: number;
+  written: number;
+  records: number;
+}
+
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 function sleepMs(ms: number): void {
   Atomics.wait(sleepCell, 0, 0, ms);
@@ -575,7 +583,8 @@ class LogWriter {
   // A chunk was handed to the stream and its callback has not run: hand it no
   // other, or the stream would buffer it where we cannot see it.
   private streamBusy = false;
-  // Bytes of that chunk not yet known to be in the file (0 once it has landed).
+  // That chunk, while its bytes are not yet known to be in the file; and how many.
+  private inflight: Buffer | null = null;
   private unlanded = 0;
   private unlandedRecords = 0;
   // The file's size once everything known to have landed is there.
@@ -655,6 +664,7 @@ class LogWriter {
       return this.notifyDrained();
     }
     this.streamBusy = true;
+    this.inflight = chunk;
     this.unlanded = chunk.length;
     this.unlandedRecords = records;
     this.stream.write(chunk, (error) => this.onWritten(error));
@@ -662,7 +672,14 @@ class LogWriter {
 
   private onWritten(error: Error | null | undefined): void {
     this.streamBusy = false;
-    if (error) return this.fail(error);
+    if (error) {
+      const chunk = this.inflight;
+      if (chunk === null || this.unlanded === 0) return this.fail(error);
+      const records = this.unlandedRecords;
+      this.unlanded = 0;
+      this.unlandedRecords = 0;
+      return this.fail(error, { bytes: chunk, length: chunk.length, written: this.sizeNow() - this.landedSize, records });
+    }
     // A synchronous flush may already have seen this chunk land and moved on.
     if (this.unlanded > 0) this.markLanded();
     this.startWrite();
@@ -670,19 +687,22 @@ class LogWriter {
 
   private markLanded(): void {
     this.landedSize += this.unlanded;
+    this.inflight = null;
     this.unlanded = 0;
     this.unlandedRecords = 0;
   }
 
+  private sizeNow(): number {
+    try {
+      return fs.fstatSync(this.fd).size;
+    } catch {
+      return -1;
+    }
+  }
+
   /** The file is ours alone and opened for append, so its size tells whether the chunk in flight has landed. */
   private hasLanded(): boolean {
-    let size: number;
-    try {
-      size = fs.fstatSync(this.fd).size;
-    } catch {
-      return false;
-    }
-    if (size < this.landedSize + this.unlanded) return false;
+    if (this.sizeNow() < this.landedSize + this.unlanded) return false;
     this.markLanded();
     return true;
   }
@@ -692,18 +712,14 @@ class LogWriter {
     let lastSize = -1;
     let lastProgress = Date.now();
     for (let polls = 0; !this.hasLanded(); polls++) {
-      let size = lastSize;
-      try {
-        size = fs.fstatSync(this.fd).size;
-      } catch {
-        // Checked again below: no progress.
-      }
+      const size = this.sizeNow();
       if (size !== lastSize) {
         lastSize = size;
         lastProgress = Date.now();
       } else if (Date.now() - lastProgress > INFLIGHT_STALL_MS) {
         // Presumed failed: count from what the file really holds, and go on.
         this.landedSize = Math.max(0, size);
+        this.inflight = null;
         this.unlanded = 0;
         return;
       }
@@ -716,25 +732,15 @@ class LogWriter {
   flushSync(): void {
     if (this.failed || this.closed) return;
     if (this.unlanded > 0) this.awaitInflight();
-    try {
-      while (this.queue.length > 0) {
-        const chunk = this.queue[0];
-        this.writeAllSync(chunk, chunk.length);
-        this.queue.shift();
-        this.queueRecords.shift();
-        this.queuedBytes -= chunk.length;
-      }
-      if (this.pending !== '') {
-        const records = this.pendingRecords;
-        try {
-          this.writeStringSync(this.takePending());
-        } catch (error) {
-          this.pendingRecords = records;
-          throw error;
-        }
-      }
-    } catch (error) {
-      return this.fail(error);
+    while (this.queue.length > 0) {
+      const chunk = this.queue.shift()!;
+      const records = this.queueRecords.shift()!;
+      this.queuedBytes -= chunk.length;
+      if (!this.writeAllSync(chunk, chunk.length, records)) return;
+    }
+    if (this.pending !== '') {
+      const records = this.pendingRecords;
+      if (!this.writeStringSync(this.takePending(), records)) return;
     }
     this.notifyDrained();
   }
@@ -747,33 +753,67 @@ class LogWriter {
     return text;
   }
 
-  private writeStringSync(text: string): void {
+  private writeStringSync(text: string, records: number): boolean {
     if (text.length * 3 > SCRATCH_BYTES) {
       const bytes = Buffer.from(text, 'utf8');
-      return this.writeAllSync(bytes, bytes.length);
+      return this.writeAllSync(bytes, bytes.length, records);
     }
     this.scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
-    this.writeAllSync(this.scratch, this.scratch.write(text, 0, 'utf8'));
+    return this.writeAllSync(this.scratch, this.scratch.write(text, 0, 'utf8'), records);
   }
 
-  private writeAllSync(bytes: Buffer, length: number): void {
-    // A write to a file can be short (a signal, a nearly full disk): write the rest.
-    for (let offset = 0; offset < length;) {
-      offset += fs.writeSync(this.fd, bytes, offset, length - offset);
+  /** Writes `length` bytes of whole records; false when the write failed (and the writer with it). */
+  private writeAllSync(bytes: Buffer, length: number, records: number): boolean {
+    let written = 0;
+    try {
+      // A write to a file can be short (a signal, a nearly full disk): write the rest.
+      while (written < length) written += fs.writeSync(this.fd, bytes, written, length - written);
+    } catch (error) {
+      this.fail(error, { bytes, length, written, records });
+      return false;
     }
     this.landedSize += length;
+    return true;
+  }
+
+  /**
+   * After a short write, cuts the file back to the end of the last whole record
+   * that landed, so that no record is left torn; returns how many landed whole.
+   */
+  private trimTornRecord(torn: TornChunk): number {
+    if (torn.written <= 0) return 0;
+    const written = Math.min(torn.written, torn.length);
+    // A record ends at a newline followed by the start of another record: the
+    // chunk's end, or anything but the indentation of a continuation line.
+    let cut = 0;
+    let records = 0;
+    for (let i = torn.bytes.indexOf(0x0a); i >= 0 && i < written; i = torn.bytes.indexOf(0x0a, i + 1)) {
+      if (i + 1 === torn.length || torn.bytes[i + 1] !== 0x20) {
+        cut = i + 1;
+        records++;
+      }
+    }
+    try {
+      const size = fs.fstatSync(this.fd).size;
+      if (cut < written) fs.ftruncateSync(this.fd, size - written + cut);
+    } catch {
+      // The file cannot be trimmed: the torn tail stays, the rest is counted as lost.
+    }
+    return Math.min(records, torn.records);
   }
 
   /** The first failure is reported once; later records are dropped and counted. */
-  private fail(error: unknown): void {
+  private fail(error: unknown, torn?: TornChunk): void {
     if (this.failed) return;
     this.failed = true;
-    this.dropped += this.pendingRecords + this.unlandedRecords + this.queueRecords.reduce((sum, n) => sum + n, 0);
+    const tornRecordsLost = torn === undefined ? 0 : torn.records - this.trimTornRecord(torn);
+    this.dropped += tornRecordsLost + this.pendingRecords + this.unlandedRecords + this.queueRecords.reduce((sum, n) => sum + n, 0);
     this.pending = '';
     this.pendingRecords = 0;
     this.queue.length = 0;
     this.queueRecords.length = 0;
     this.queuedBytes = 0;
+    this.inflight = null;
     this.unlanded = 0;
     this.unlandedRecords = 0;
     try {

@@ -100,3 +100,30 @@ export function sequenceProblem(numbers: number[], expected: number): string | u
   if (numbers.length !== expected) return `${numbers.length} records of ${expected}`;
   return undefined;
 }
+
+/** The sequence numbers of the JSON records `{"msg":"<tag> <n> …"}` in a file; throws on a line that is not a JSON record. */
+export function jsonSequenceOf(file: string, tag: string): number[] {
+  const pattern = new RegExp(`^${tag} (\\d+) x{40}$`);
+  const numbers: number[] = [];
+  for (const line of fileLines(file)) {
+    const record = JSON.parse(line) as { msg?: unknown; level?: unknown };
+    if (typeof record.msg !== 'string' || typeof record.level !== 'number') throw new Error(`Not a log record: ${line.slice(0, 200)}`);
+    const match = pattern.exec(record.msg);
+    if (match) numbers.push(Number(match[1]));
+  }
+  return numbers;
+}
+
+/** Runs `task` for 0 … count-1 with at most `width` running at once. */
+export async function inPool<T>(count: number, width: number, task: (index: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(count);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const index = next++;
+      results[index] = await task(index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, count) }, worker));
+  return results;
+}

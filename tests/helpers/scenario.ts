@@ -56,6 +56,8 @@ switch (scenario) {
     // Keep records queued and in flight when the signal lands: log a burst on
     // every turn of the event loop until the signal ends us.
     let next = 0;
+    // Registered after initLogging's own 'exit' hook, so it runs after the flush.
+    process.on('exit', () => report({ logged: next }));
     const burst = () => {
       logRecords(next, next + 500);
       next += 500;
@@ -83,6 +85,18 @@ switch (scenario) {
     logRecords(0, count);
     const closing = session.close();
     closing.then(() => report({ closed: true, dropped: session.dropped }));
+    break;
+  }
+  case 'close-async': {
+    // Bursts across ticks, so the stream's asynchronous writes meet the failure.
+    let next = 0;
+    const burst = () => {
+      logRecords(next, Math.min(next + 100, count));
+      next += 100;
+      if (next < count) setImmediate(burst);
+      else session.close().then(() => report({ closed: true, dropped: session.dropped }));
+    };
+    burst();
     break;
   }
   default:

@@ -1,0 +1,50 @@
+/**
+ * A failure to write never crashes the host (design.md §4): the disk fills up
+ * under a real tmpfs of 256 KiB; the program goes on, says so once on stderr,
+ * counts what it dropped, and close() resolves.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { onlyLogFile, runScenario, fileLines } from './helpers/run.ts';
+
+/** A 256 KiB tmpfs, unmounted and removed when the test ends; undefined when this machine does not allow mounting. */
+function mountSmallDisk(t: { after(fn: () => void): void }): string | undefined {
+  const mountPoint = mkdtempSync(join(tmpdir(), 'automake-small-disk-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mountPoint], { stdio: 'pipe' });
+  } catch {
+    rmSync(mountPoint, { recursive: true, force: true });
+    return undefined;
+  }
+  t.after(() => {
+    execFileSync('umount', [mountPoint]);
+    rmSync(mountPoint, { recursive: true, force: true });
+  });
+  return mountPoint;
+}
+
+for (const scenario of ['close', 'close-async'] as const) {
+  const how = scenario === 'close' ? 'in a tight loop (synchronous writes)' : 'across ticks (the stream\'s writes)';
+  test(`the disk fills up ${how}: the program runs on, one line on stderr, dropped counted, close() resolves, exit 0`, async (t) => {
+    const disk = mountSmallDisk(t);
+    if (disk === undefined) {
+      t.skip('mounting a tmpfs is not permitted here');
+      return;
+    }
+    const records = 20_000; // about 2 MB: eight times the disk
+    const result = await runScenario([scenario, disk, String(records), 'rec']);
+    assert.equal(result.code, 0, `exit code; stderr: ${result.stderr}`);
+    const stderrLines = result.stderr.trim().split('\n');
+    assert.equal(stderrLines.length, 1, `one line on stderr: ${result.stderr}`);
+    assert.match(stderrLines[0], /^automake logging: cannot write to .*automake_\d{4}-\d{2}-\d{2}_\d+\.log: ENOSPC: no space left on device/);
+    const report = JSON.parse(result.stdout) as { closed: boolean; dropped: number };
+    assert.equal(report.closed, true, 'close() resolved');
+    const landed = fileLines(onlyLogFile(disk)).length;
+    assert.ok(report.dropped > 0 && report.dropped <= records, `dropped ${report.dropped}`);
+    assert.equal(landed + report.dropped, records, `${landed} landed whole + ${report.dropped} dropped = ${records}`);
+  });
+}
