@@ -22,6 +22,17 @@ test('process.exit(n) right after 50,000 records: every record is in the file on
   assert.deepEqual(failures.filter(Boolean), [], `${EXIT_TRIALS} trials`);
 });
 
+test('process.exit(n) while a write is in flight on the thread pool: every record lands once, in order', async (t) => {
+  const failures = await inPool(EXIT_TRIALS, 2, async (trial) => {
+    const dir = tempDir(t);
+    const result = await runScenario(['exit-in-flight', dir, String(EXIT_RECORDS), 'rec']);
+    const problem = sequenceProblem(sequenceOf(onlyLogFile(dir), 'rec'), EXIT_RECORDS);
+    if (result.code !== 3) return `trial ${trial}: exit code ${result.code} (signal ${result.signal}), expected 3: ${result.stderr}`;
+    return problem === undefined ? undefined : `trial ${trial}: ${problem}`;
+  });
+  assert.deepEqual(failures.filter(Boolean), [], `${EXIT_TRIALS} trials`);
+});
+
 test('process.exit(n) in the JSON format: every record lands once, in order', async (t) => {
   const failures = await inPool(5, 2, async (trial) => {
     const dir = tempDir(t);

@@ -27,6 +27,19 @@ switch (scenario) {
     logRecords(0, count);
     process.exit(3);
   }
+  case 'exit-in-flight': {
+    // Bursts across ticks keep the stream's writes going, so process.exit()
+    // lands while a chunk is in flight on the thread pool.
+    let next = 0;
+    const burst = () => {
+      logRecords(next, Math.min(next + 1500, count));
+      next += 1500;
+      if (next >= count) process.exit(3);
+      setImmediate(burst);
+    };
+    burst();
+    break;
+  }
   case 'return': {
     logRecords(0, count);
     break;
