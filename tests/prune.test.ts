@@ -1,0 +1,345 @@
+/**
+ * Pruning (design.md §3): which entries are considered, which are deleted, how
+ * age is measured, live sessions, per-file errors, the report, and eight
+ * processes pruning one directory at once.
+ *
+ * Birthtime cannot be set in the past, so files are aged with the `now` option.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+
+import { logFileTime, pruneOldLogs } from '../lib/logging.ts';
+import { deadPid, fileTimeOf, lastJsonLine, makeTempDir, MAX_CHECKED_PID, pidMax, REPO_ROOT, runTsx } from './helpers/fixtures.ts';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+// Far enough ahead that every file made by these tests is old.
+const FAR_FUTURE = Date.now() + 100 * 365 * DAY_MS;
+
+function makeLog(dir: string, name: string, content = 'a record\n'): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, content);
+  return file;
+}
+
+/** A process that stays alive until the test ends. */
+function liveChildPid(t: TestContext): number {
+  const child = spawn('sleep', ['60'], { stdio: 'ignore' });
+  t.after(() => child.kill('SIGKILL'));
+  assert.ok(child.pid !== undefined && child.pid > 0);
+  return child.pid;
+}
+
+// --- logFileTime ---------------------------------------------------------------
+
+test('logFileTime takes a positive finite birthtime', () => {
+  assert.equal(logFileTime({ birthtimeMs: 1_700_000_000_123.5, mtimeMs: 1_800_000_000_000 }), 1_700_000_000_123.5);
+  assert.equal(logFileTime({ birthtimeMs: 1, mtimeMs: 5 }), 1);
+});
+
+test('logFileTime falls back to mtime when the birthtime is 0, NaN, negative, missing or infinite', () => {
+  for (const birthtimeMs of [0, Number.NaN, -1, -1_700_000_000_000, undefined, Infinity, -Infinity]) {
+    assert.equal(logFileTime({ birthtimeMs, mtimeMs: 1_234 }), 1_234, String(birthtimeMs));
+  }
+  assert.equal(logFileTime({ mtimeMs: 42 }), 42);
+});
+
+// --- which entries are considered ----------------------------------------------
+
+test('pruneOldLogs deletes only files whose name matches <prefix>_YYYY-MM-DD_PID.log exactly', (t) => {
+  const dir = makeTempDir(t);
+  const pid = deadPid();
+  const match = makeLog(dir, `automake_2024-01-01_${pid}.log`);
+  const nearMisses = [
+    `automake_2024-1-01_${pid}.log`,
+    `automake_2024-01-1_${pid}.log`,
+    `automake_20240-01-01_${pid}.log`,
+    `automake_2024-01-01_${pid}.log.bak`,
+    `automake_2024-01-01_${pid}.LOG`,
+    `automake_2024-01-01_${pid}.log `,
+    `automake_2024-01-01_${pid}.log\n`,
+    `xautomake_2024-01-01_${pid}.log`,
+    `Automake_2024-01-01_${pid}.log`,
+    `automake-2024-01-01_${pid}.log`,
+    `automake_2024-01-01_abc.log`,
+    `automake_2024-01-01_.log`,
+    `automake_2024-01-01_-${pid}.log`,
+    `automake_2024-01-01_${pid}x.log`,
+    `automake_2024-01-01_${pid}`,
+    `automake_2024-01-01_${pid}.log.1`,
+    `other.log`,
+  ];
+  for (const name of nearMisses) makeLog(dir, name);
+  const report = pruneOldLogs(dir, { now: FAR_FUTURE });
+  assert.deepEqual(report, { deleted: [match], kept: 0, errors: [] });
+  assert.deepEqual(fs.readdirSync(dir).sort(), [...nearMisses].sort());
+});
+
+test('a symlink with a matching name is left, and so is its target', (t) => {
+  const dir = makeTempDir(t);
+  const elsewhere = makeTempDir(t);
+  const target = makeLog(elsewhere, `automake_2024-01-01_${deadPid(1)}.log`, 'target content\n');
+  const link = path.join(dir, `automake_2024-01-02_${deadPid()}.log`);
+  fs.symlinkSync(target, link);
+  const dangling = path.join(dir, `automake_2024-01-03_${deadPid()}.log`);
+  fs.symlinkSync(path.join(elsewhere, 'missing.log'), dangling);
+  const report = pruneOldLogs(dir, { now: FAR_FUTURE });
+  assert.deepEqual(report, { deleted: [], kept: 0, errors: [] });
+  assert.ok(fs.lstatSync(link).isSymbolicLink());
+  assert.ok(fs.lstatSync(dangling).isSymbolicLink());
+  assert.equal(fs.readFileSync(target, 'utf8'), 'target content\n');
+});
+
+test('a directory and a FIFO with matching names are left, neither counted nor errors', (t) => {
+  const dir = makeTempDir(t);
+  const subdir = path.join(dir, `automake_2024-01-01_${deadPid()}.log`);
+  fs.mkdirSync(subdir);
+  makeLog(subdir, 'inside.txt');
+  const fifo = path.join(dir, `automake_2024-01-02_${deadPid()}.log`);
+  execFileSync('mkfifo', [fifo]);
+  const report = pruneOldLogs(dir, { now: FAR_FUTURE });
+  assert.deepEqual(report, { deleted: [], kept: 0, errors: [] });
+  assert.ok(fs.lstatSync(subdir).isDirectory());
+  assert.ok(fs.existsSync(path.join(subdir, 'inside.txt')));
+  assert.ok(fs.lstatSync(fifo).isFIFO());
+});
+
+// --- age --------------------------------------------------------------------------
+
+test('a file exactly as old as the retention period is kept; one millisecond older is deleted', (t) => {
+  const dir = makeTempDir(t);
+  const file = makeLog(dir, `automake_2024-01-01_${deadPid()}.log`);
+  const time = fileTimeOf(file);
+  const retention = 7 * DAY_MS;
+  // Precondition: the sum is exact, so "now - time" is exactly the retention.
+  assert.equal(time + retention - time, retention);
+  assert.deepEqual(pruneOldLogs(dir, { now: time + retention }), { deleted: [], kept: 1, errors: [] });
+  assert.ok(fs.existsSync(file));
+  assert.deepEqual(pruneOldLogs(dir, { now: time + retention + 1 }), { deleted: [file], kept: 0, errors: [] });
+  assert.ok(!fs.existsSync(file));
+});
+
+test('the default retention is 7 days', (t) => {
+  const dir = makeTempDir(t);
+  const file = makeLog(dir, `automake_2024-01-01_${deadPid()}.log`);
+  const time = fileTimeOf(file);
+  assert.equal(pruneOldLogs(dir, { now: time + 7 * DAY_MS }).kept, 1);
+  assert.deepEqual(pruneOldLogs(dir, { now: time + 7 * DAY_MS + 1 }).deleted, [file]);
+});
+
+test('age is measured from the birthtime, not from a later write', (t) => {
+  const dir = makeTempDir(t);
+  const file = makeLog(dir, `automake_2024-01-01_${deadPid()}.log`);
+  const stats = fs.statSync(file);
+  if (!(stats.birthtimeMs > 0)) {
+    t.skip('this filesystem reports no birthtime');
+    return;
+  }
+  // An mtime far in the future would make the file young if mtime were used.
+  const future = new Date(FAR_FUTURE + DAY_MS);
+  fs.utimesSync(file, future, future);
+  assert.deepEqual(pruneOldLogs(dir, { now: stats.birthtimeMs + 8 * DAY_MS }).deleted, [file]);
+});
+
+test('a file whose timestamp is in the future is never old', (t) => {
+  const dir = makeTempDir(t);
+  const file = makeLog(dir, `automake_2024-01-01_${deadPid()}.log`);
+  const time = fileTimeOf(file);
+  for (const now of [time - 1, time - 30 * DAY_MS, time - 1000 * DAY_MS]) {
+    assert.deepEqual(pruneOldLogs(dir, { now, retentionDays: 1e-9 }), { deleted: [], kept: 1, errors: [] }, String(now));
+  }
+  assert.ok(fs.existsSync(file));
+});
+
+test('fractional retentionDays are honoured', (t) => {
+  const dir = makeTempDir(t);
+  const file = makeLog(dir, `automake_2024-01-01_${deadPid()}.log`);
+  const time = fileTimeOf(file);
+  const halfDay = DAY_MS / 2;
+  assert.deepEqual(pruneOldLogs(dir, { now: time + halfDay, retentionDays: 0.5 }).kept, 1);
+  // Older than half a day, younger than one: 1 keeps it, 0.5 deletes it.
+  assert.deepEqual(pruneOldLogs(dir, { now: time + halfDay + 1, retentionDays: 1 }).kept, 1);
+  assert.deepEqual(pruneOldLogs(dir, { now: time + halfDay + 1, retentionDays: 0.5 }).deleted, [file]);
+});
+
+test('retentionDays Infinity deletes nothing', (t) => {
+  const dir = makeTempDir(t);
+  makeLog(dir, `automake_2024-01-01_${deadPid()}.log`);
+  assert.deepEqual(pruneOldLogs(dir, { now: FAR_FUTURE, retentionDays: Infinity }), { deleted: [], kept: 1, errors: [] });
+});
+
+test('bad options throw a TypeError', (t) => {
+  const dir = makeTempDir(t);
+  for (const retentionDays of [0, -1, Number.NaN]) {
+    assert.throws(() => pruneOldLogs(dir, { retentionDays }), (e: unknown) => e instanceof TypeError && /retentionDays/.test(e.message));
+  }
+  assert.throws(() => pruneOldLogs(dir, { prefix: '../x' }), TypeError);
+  assert.throws(() => pruneOldLogs(dir, { now: Number.NaN }), TypeError);
+});
+
+// --- live sessions -----------------------------------------------------------------
+
+test('a file whose PID is alive is kept, however old', (t) => {
+  const dir = makeTempDir(t);
+  const own = makeLog(dir, `automake_2020-01-01_${process.pid}.log`);
+  const child = makeLog(dir, `automake_2020-01-01_${liveChildPid(t)}.log`);
+  const dead = makeLog(dir, `automake_2020-01-01_${deadPid()}.log`);
+  const report = pruneOldLogs(dir, { now: FAR_FUTURE });
+  assert.deepEqual(report, { deleted: [dead], kept: 2, errors: [] });
+  assert.ok(fs.existsSync(own));
+  assert.ok(fs.existsSync(child));
+});
+
+test('a file whose PID has exited is deleted once old', async (t) => {
+  const dir = makeTempDir(t);
+  const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+  await new Promise((resolve) => child.on('exit', resolve));
+  const file = makeLog(dir, `automake_2020-01-01_${child.pid}.log`);
+  // The PID could have been reused within these milliseconds; that is the only way this is kept.
+  const report = pruneOldLogs(dir, { now: FAR_FUTURE });
+  assert.deepEqual(report.deleted, [file]);
+});
+
+test('the dead PIDs used by these tests are beyond pid_max and within what the implementation asks the kernel about', () => {
+  assert.ok(deadPid() >= pidMax());
+  assert.ok(deadPid(99) <= MAX_CHECKED_PID);
+});
+
+// --- the report -----------------------------------------------------------------------
+
+test('a missing directory gives an empty report', (t) => {
+  const root = makeTempDir(t);
+  assert.deepEqual(pruneOldLogs(path.join(root, 'nope'), { now: FAR_FUTURE }), { deleted: [], kept: 0, errors: [] });
+  assert.deepEqual(pruneOldLogs(path.join(root, 'nope', 'deeper')), { deleted: [], kept: 0, errors: [] });
+});
+
+test('the report counts kept files and lists deleted ones by full path', (t) => {
+  const dir = makeTempDir(t);
+  makeLog(dir, `automake_2020-01-01_${process.pid}.log`);
+  makeLog(dir, `automake_2020-01-02_${liveChildPid(t)}.log`);
+  const old = [makeLog(dir, `automake_2020-01-03_${deadPid()}.log`), makeLog(dir, `automake_2020-01-04_${deadPid(1)}.log`)];
+  makeLog(dir, 'unrelated.txt');
+  // A trailing slash on the directory does not change the paths reported.
+  const report = pruneOldLogs(dir + '/', { now: FAR_FUTURE });
+  assert.equal(report.kept, 2);
+  assert.deepEqual([...report.deleted].sort(), old.sort());
+  for (const file of report.deleted) assert.ok(path.isAbsolute(file) && !file.includes('//'), file);
+  assert.deepEqual(report.errors, []);
+  assert.equal(fs.readdirSync(dir).length, 3);
+});
+
+/** Makes a file undeletable even for root; false when the filesystem cannot. Undo with `makeMutable`. */
+function makeImmutable(file: string): boolean {
+  try {
+    execFileSync('chattr', ['+i', file], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function makeMutable(file: string): void {
+  execFileSync('chattr', ['-i', file], { stdio: 'ignore' });
+}
+
+test('a file that cannot be deleted is reported with its code and the next file is still tried', (t) => {
+  const dir = makeTempDir(t);
+  const files = [0, 1, 2, 3, 4].map((i) => makeLog(dir, `automake_2020-01-0${i + 1}_${deadPid(i)}.log`));
+  const stuck = files[2];
+  if (!makeImmutable(stuck)) {
+    t.skip('chattr +i does not work here, and root ignores permission bits: no way to make unlink fail');
+    return;
+  }
+  let report;
+  try {
+    report = pruneOldLogs(dir, { now: FAR_FUTURE });
+  } finally {
+    makeMutable(stuck);
+  }
+  assert.equal(report.errors.length, 1);
+  assert.equal(report.errors[0].file, stuck);
+  assert.equal(report.errors[0].code, 'EPERM');
+  assert.ok(report.errors[0].message.length > 0);
+  assert.deepEqual([...report.deleted].sort(), files.filter((f) => f !== stuck).sort());
+  assert.deepEqual(fs.readdirSync(dir), [path.basename(stuck)]);
+});
+
+test('the prefix option selects which files are pruned, with "." matched literally', (t) => {
+  const dir = makeTempDir(t);
+  const pid = deadPid();
+  const mine = makeLog(dir, `myapp_2020-01-01_${pid}.log`);
+  const automake = makeLog(dir, `automake_2020-01-01_${pid}.log`);
+  const dotted = makeLog(dir, `my.app_2020-01-01_${pid}.log`);
+  const lookalike = makeLog(dir, `myXapp_2020-01-01_${pid}.log`);
+  assert.deepEqual(pruneOldLogs(dir, { now: FAR_FUTURE, prefix: 'myapp' }).deleted, [mine]);
+  assert.deepEqual(pruneOldLogs(dir, { now: FAR_FUTURE, prefix: 'my.app' }).deleted, [dotted]);
+  assert.ok(fs.existsSync(lookalike));
+  assert.deepEqual(pruneOldLogs(dir, { now: FAR_FUTURE }).deleted, [automake]);
+  assert.deepEqual(fs.readdirSync(dir), [path.basename(lookalike)]);
+});
+
+// --- the race -------------------------------------------------------------------------
+
+interface RaceResult {
+  pid: number;
+  started: number;
+  report: { deleted: string[]; kept: number; errors: unknown[] };
+}
+
+const RACERS = 8;
+const RACE_FILES = 2000;
+const RACE_ROUNDS = 3;
+
+async function race(t: TestContext, round: number): Promise<void> {
+  const root = makeTempDir(t, 'automake-race-');
+  const dir = path.join(root, 'logs');
+  const readyDir = path.join(root, 'ready');
+  const startFile = path.join(root, 'start');
+  fs.mkdirSync(dir);
+  fs.mkdirSync(readyDir);
+  const expected = new Set<string>();
+  // 20 dates x 100 PIDs, every PID at or above pid_max: none can be alive.
+  for (let day = 1; expected.size < RACE_FILES; day++) {
+    for (let i = 0; i < 100 && expected.size < RACE_FILES; i++) {
+      expected.add(makeLog(dir, `automake_2024-01-${String(day).padStart(2, '0')}_${deadPid(i)}.log`, ''));
+    }
+  }
+  assert.equal(fs.readdirSync(dir).length, RACE_FILES);
+
+  const fixture = path.join(REPO_ROOT, 'tests', 'helpers', 'prune-race-child.ts');
+  const children = Array.from({ length: RACERS }, () => runTsx([fixture, dir, readyDir, startFile, String(FAR_FUTURE)], { timeoutMs: 30_000 }));
+  const deadline = Date.now() + 20_000;
+  while (fs.readdirSync(readyDir).length < RACERS) {
+    assert.ok(Date.now() < deadline, 'every contender got ready');
+    await delay(5);
+  }
+  fs.writeFileSync(startFile, '');
+  const results = await Promise.all(children);
+
+  const seen = new Map<string, number>();
+  const starts: number[] = [];
+  for (const result of results) {
+    assert.equal(result.timedOut, false);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, '');
+    const { pid, started, report } = lastJsonLine<RaceResult>(result);
+    starts.push(started);
+    assert.deepEqual(report.errors, [], `contender ${pid}`);
+    for (const file of report.deleted) {
+      assert.ok(expected.has(file), `an expected file: ${file}`);
+      assert.ok(!seen.has(file), `${file} deleted by both ${seen.get(file)} and ${pid}`);
+      seen.set(file, pid);
+    }
+  }
+  assert.equal(seen.size, RACE_FILES, 'the deleted lists add up to every file');
+  assert.deepEqual(fs.readdirSync(dir), [], 'every file is gone');
+  const busy = results.filter((r) => lastJsonLine<RaceResult>(r).report.deleted.length > 0).length;
+  t.diagnostic(`round ${round}: ${busy} of ${RACERS} contenders deleted files; starts spread over ${Math.max(...starts) - Math.min(...starts)} ms`);
+}
+
+test(`${RACERS} processes pruning the same ${RACE_FILES} old files at once: none throws, each file deleted exactly once`, async (t) => {
+  for (let round = 1; round <= RACE_ROUNDS; round++) await race(t, round);
+});
