@@ -11,37 +11,29 @@ import {
 const EXIT_TRIALS = 20;
 const EXIT_RECORDS = 50_000;
 
-test('process.exit(n) right after 50,000 records: every record is in the file once, in order, and the exit code is n', async (t) => {
-  const failures = await inPool(EXIT_TRIALS, 2, async (trial) => {
+/** Runs a scenario that ends in process.exit(3) `trials` times; the problems found, one per failed trial. */
+async function exitTrials(t: { after(fn: () => void): void }, scenario: string, trials: number, format: 'text' | 'json' = 'text') {
+  const failures = await inPool(trials, 2, async (trial) => {
     const dir = tempDir(t);
-    const result = await runScenario(['exit', dir, String(EXIT_RECORDS), 'rec']);
-    const problem = sequenceProblem(sequenceOf(onlyLogFile(dir), 'rec'), EXIT_RECORDS);
+    const result = await runScenario([scenario, dir, String(EXIT_RECORDS), 'rec'], { SCENARIO_FORMAT: format });
     if (result.code !== 3) return `trial ${trial}: exit code ${result.code} (signal ${result.signal}), expected 3: ${result.stderr}`;
+    const file = onlyLogFile(dir);
+    const problem = sequenceProblem(format === 'json' ? jsonSequenceOf(file, 'rec') : sequenceOf(file, 'rec'), EXIT_RECORDS);
     return problem === undefined ? undefined : `trial ${trial}: ${problem}`;
   });
-  assert.deepEqual(failures.filter(Boolean), [], `${EXIT_TRIALS} trials`);
+  return failures.filter(Boolean);
+}
+
+test('process.exit(n) right after 50,000 records: every record is in the file once, in order, and the exit code is n', async (t) => {
+  assert.deepEqual(await exitTrials(t, 'exit', EXIT_TRIALS), [], `${EXIT_TRIALS} trials`);
 });
 
 test('process.exit(n) while a write is in flight on the thread pool: every record lands once, in order', async (t) => {
-  const failures = await inPool(EXIT_TRIALS, 2, async (trial) => {
-    const dir = tempDir(t);
-    const result = await runScenario(['exit-in-flight', dir, String(EXIT_RECORDS), 'rec']);
-    const problem = sequenceProblem(sequenceOf(onlyLogFile(dir), 'rec'), EXIT_RECORDS);
-    if (result.code !== 3) return `trial ${trial}: exit code ${result.code} (signal ${result.signal}), expected 3: ${result.stderr}`;
-    return problem === undefined ? undefined : `trial ${trial}: ${problem}`;
-  });
-  assert.deepEqual(failures.filter(Boolean), [], `${EXIT_TRIALS} trials`);
+  assert.deepEqual(await exitTrials(t, 'exit-in-flight', EXIT_TRIALS), [], `${EXIT_TRIALS} trials`);
 });
 
 test('process.exit(n) in the JSON format: every record lands once, in order', async (t) => {
-  const failures = await inPool(5, 2, async (trial) => {
-    const dir = tempDir(t);
-    const result = await runScenario(['exit', dir, String(EXIT_RECORDS), 'rec'], { SCENARIO_FORMAT: 'json' });
-    const problem = sequenceProblem(jsonSequenceOf(onlyLogFile(dir), 'rec'), EXIT_RECORDS);
-    if (result.code !== 3) return `trial ${trial}: exit code ${result.code}, expected 3`;
-    return problem === undefined ? undefined : `trial ${trial}: ${problem}`;
-  });
-  assert.deepEqual(failures.filter(Boolean), []);
+  assert.deepEqual(await exitTrials(t, 'exit', 5, 'json'), [], '5 trials');
 });
 
 test('returning normally: every record lands and the exit code is 0', async (t) => {
