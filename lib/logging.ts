@@ -171,7 +171,8 @@ const NAME_OF_LEVEL: Record<number, LevelName> = { 10: 'DEBUG', 20: 'INFO', 30: 
 
 /** Parses a level name case-insensitively (`warn` is `WARNING`); `undefined` when it is not one. */
 export function parseLevel(value: string): LevelName | undefined {
-  return Object.hasOwn(LEVEL_ALIASES, value.trim().toUpperCase()) ? LEVEL_ALIASES[value.trim().toUpperCase()] : undefined;
+  const name = value.trim().toUpperCase();
+  return Object.hasOwn(LEVEL_ALIASES, name) ? LEVEL_ALIASES[name] : undefined;
 }
 
 // ---------------------------------------------------------------------------
@@ -1144,11 +1145,12 @@ class Session implements LogSession {
   }
 
   async close(): Promise<void> {
-    if (active === this) {
-      active = null;
-      this.detach();
-    }
+    // Records logged from now on are held for a later session.
+    if (active === this) active = null;
+    // The exit hooks stay until the last record is written: the process may
+    // exit while the queue drains.
     await this.writer.close();
+    this.detach();
   }
 }
 

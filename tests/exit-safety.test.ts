@@ -32,6 +32,10 @@ test('process.exit(n) while a write is in flight on the thread pool: every recor
   assert.deepEqual(await exitTrials(t, 'exit-in-flight', EXIT_TRIALS), [], `${EXIT_TRIALS} trials`);
 });
 
+test('process.exit(n) while close() is still draining: every record lands once, in order', async (t) => {
+  assert.deepEqual(await exitTrials(t, 'exit-while-closing', 10), [], '10 trials');
+});
+
 test('process.exit(n) in the JSON format: every record lands once, in order', async (t) => {
   assert.deepEqual(await exitTrials(t, 'exit', 5, 'json'), [], '5 trials');
 });

@@ -100,6 +100,19 @@ switch (scenario) {
     closing.then(() => report({ closed: true, dropped: session.dropped }));
     break;
   }
+  case 'exit-while-closing': {
+    // Bursts across ticks, then close() and, before it resolves, process.exit().
+    let next = 0;
+    const burst = () => {
+      logRecords(next, Math.min(next + 1500, count));
+      next += 1500;
+      if (next < count) return void setImmediate(burst);
+      void session.close();
+      process.exit(3);
+    };
+    burst();
+    break;
+  }
   case 'close-async': {
     // Bursts across ticks, so the stream's asynchronous writes meet the failure.
     let next = 0;
