@@ -661,19 +661,22 @@ function loadControlScanner(): { memory: Buffer; hasControl: (length: number) =>
  */
 class ChunkEncoder {
   private readonly escape: (chunk: string) => string;
-  private readonly scratch: Buffer;
-  private readonly hasControl: ((length: number) => number) | null;
+  // Made at the first chunk, so that initLogging does not pay for compiling.
+  private scratch: Buffer | null = null;
+  private hasControl: ((length: number) => number) | null = null;
 
   constructor(escape: (chunk: string) => string) {
     this.escape = escape;
-    const scanner = loadControlScanner();
-    this.scratch = scanner?.memory ?? Buffer.allocUnsafe(SCRATCH_BYTES);
-    this.hasControl = scanner?.hasControl ?? null;
   }
 
   /** The chunk's bytes: a view of the scratch buffer, valid until the next call, or a new Buffer for a huge chunk. */
   encode(chunk: string): Buffer {
     if (chunk.length * 3 > SCRATCH_BYTES) return Buffer.from(this.escape(chunk), 'utf8');
+    if (this.scratch === null) {
+      const scanner = loadControlScanner();
+      this.scratch = scanner?.memory ?? Buffer.allocUnsafe(SCRATCH_BYTES);
+      this.hasControl = scanner?.hasControl ?? null;
+    }
     if (this.hasControl !== null) {
       const length = this.scratch.write(chunk, 0, 'utf8');
       if (this.hasControl(length) === 0) return this.scratch.subarray(0, length);
@@ -707,7 +710,9 @@ class LogWriter {
   readonly filePath: string;
   dropped = 0;
   private readonly fd: number;
-  private readonly stream: fs.WriteStream;
+  // Made at the first asynchronous write: loading Node's stream machinery costs
+  // ~2 ms of startup, and a session that writes only synchronously needs none.
+  private stream: fs.WriteStream | null = null;
   private readonly encoder: ChunkEncoder;
   // Records not yet handed on, newest last.
   private pending = '';
@@ -736,9 +741,12 @@ class LogWriter {
     this.encoder = encoder;
     this.filePath = filePath;
     this.landedSize = size;
+  }
+
+  private createStream(): void {
     // autoClose false: after an error the stream must not close our fd, or a
     // later synchronous write could land in whatever file reuses that number.
-    this.stream = fs.createWriteStream(filePath, { fd, autoClose: false, emitClose: false });
+    this.stream = fs.createWriteStream(this.filePath, { fd: this.fd, autoClose: false, emitClose: false });
     this.stream.on('error', (error) => this.fail(error));
     // The stream constructs itself on the next tick, even over an open fd, and
     // holds back any write until then. A chunk held there is one we cannot see
@@ -787,24 +795,25 @@ class LogWriter {
 
   private readonly startWrite = (): void => {
     this.scheduled = false;
-    if (!this.streamReady || this.streamBusy || this.failed || this.closed) return;
+    if (this.streamBusy || this.failed || this.closed) return;
+    if (this.queue.length === 0 && this.pending === '') return this.notifyDrained();
+    if (this.stream === null) this.createStream();
+    if (!this.streamReady) return;
     let chunk: Buffer;
     let records: number;
     if (this.queue.length > 0) {
       chunk = this.queue.shift()!;
       records = this.queueRecords.shift()!;
       this.queuedBytes -= chunk.length;
-    } else if (this.pending !== '') {
+    } else {
       records = this.pendingRecords;
       chunk = Buffer.from(this.encoder.encode(this.takePending()));
-    } else {
-      return this.notifyDrained();
     }
     this.streamBusy = true;
     this.inflight = chunk;
     this.unlanded = chunk.length;
     this.unlandedRecords = records;
-    this.stream.write(chunk, (error) => this.onWritten(error));
+    this.stream!.write(chunk, (error) => this.onWritten(error));
   };
 
   private onWritten(error: Error | null | undefined): void {
