@@ -1,0 +1,177 @@
+/**
+ * The session logs in the log directory, as the command line sees them: listed,
+ * found by PID or name, judged for pruning, opened and deleted. Every read and
+ * delete goes through here, and here only names that match the log pattern,
+ * regular files (never symlinks) and paths inside the log directory are used.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isSessionAlive, logFileTime, parseLogFileName } from '../logging.ts';
+import { CommandError, UsageError } from './errors.ts';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** One session's log file. */
+export interface SessionLog {
+  /** File name, `automake_YYYY-MM-DD_PID.log`. */
+  name: string;
+  /** Absolute path. */
+  path: string;
+  pid: number;
+  /** The local date in the name: the day the session started. */
+  date: string;
+  size: number;
+  /** When the session started, as the pruner measures age (`logFileTime`). */
+  startedMs: number;
+  /** Whether the PID in the name is alive on this host, the pruner's own test. */
+  running: boolean;
+  /** Whether this is the log of the process that is listing. */
+  own: boolean;
+}
+
+/** Where the logs are, and which one is ours. */
+export interface LogPlace {
+  /** Absolute log directory. */
+  dir: string;
+  /** File name prefix (`automake`). */
+  prefix: string;
+  /** Absolute path of this process's own log, if it has one. */
+  ownPath?: string;
+}
+
+/** `automake_YYYY-MM-DD_PID.log` for a prefix, as users should read it. */
+export function logFilePattern(prefix: string): string {
+  return `${prefix}_YYYY-MM-DD_PID.log`;
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** The session logs in the directory, newest first. A missing directory has none. */
+export function listSessionLogs(place: LogPlace): SessionLog[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(place.dir);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return [];
+    throw new CommandError(`Cannot read log directory ${place.dir}: ${(error as Error).message}`);
+  }
+  const logs: SessionLog[] = [];
+  for (const name of names) {
+    // What does not match the pruner's pattern is no session log: never listed, read or deleted.
+    const parsed = parseLogFileName(name, place.prefix);
+    if (parsed === undefined) continue;
+    const file = path.join(place.dir, name);
+    let stats: fs.Stats | undefined;
+    try {
+      stats = fs.lstatSync(file, { throwIfNoEntry: false });
+    } catch {
+      continue;
+    }
+    // Gone since readdir (another session pruned it), or a symlink, FIFO or directory.
+    if (stats === undefined || !stats.isFile()) continue;
+    const { pid, date } = parsed;
+    logs.push({
+      name,
+      path: file,
+      pid,
+      date,
+      size: stats.size,
+      startedMs: logFileTime(stats),
+      running: isSessionAlive(pid),
+      own: file === place.ownPath,
+    });
+  }
+  return logs.sort((a, b) => b.startedMs - a.startedMs || b.name.localeCompare(a.name));
+}
+
+/** When `log` becomes due for pruning at `retentionDays`: `null` when pruning is off. */
+export function pruneDueMs(log: SessionLog, retentionDays: number): number | null {
+  return Number.isFinite(retentionDays) ? log.startedMs + retentionDays * DAY_MS : null;
+}
+
+/**
+ * The log `ref` names: a PID (its newest log) or a FILE, given as a name in the
+ * log directory or as a path to one. Throws `UsageError` naming `ref` when it is
+ * outside the directory, not a session log name, or not there.
+ */
+export function findSessionLog(place: LogPlace, ref: string, command: string): SessionLog {
+  const logs = listSessionLogs(place);
+  if (/^\d+$/.test(ref)) {
+    const log = logs.find((candidate) => candidate.pid === Number(ref));
+    if (log === undefined) throw new UsageError(`No session log for PID: ${ref}`, command);
+    return log;
+  }
+  const name = nameInsideDir(place.dir, ref, command);
+  if (parseLogFileName(name, place.prefix) === undefined) {
+    throw new UsageError(`Not a session log name: ${ref} (expected ${logFilePattern(place.prefix)})`, command);
+  }
+  const log = logs.find((candidate) => candidate.name === name);
+  if (log === undefined) throw new UsageError(`No such session log: ${ref}`, command);
+  return log;
+}
+
+/** The file name `ref` points at, when it is directly inside `dir`; a bare name is taken as one. */
+function nameInsideDir(dir: string, ref: string, command: string): string {
+  const hasSeparator = ref.includes('/') || (path.sep === '\\' && ref.includes('\\'));
+  if (!hasSeparator) {
+    if (ref === '.' || ref === '..') throw new UsageError(`File is outside the log directory: ${ref}`, command);
+    return ref;
+  }
+  const resolved = path.resolve(ref);
+  if (!sameDirectory(path.dirname(resolved), dir)) throw new UsageError(`File is outside the log directory: ${ref}`, command);
+  return path.basename(resolved);
+}
+
+// Compared by real path too: the log directory may be reached through a
+// symlink (/tmp on macOS is /private/tmp).
+function sameDirectory(a: string, b: string): boolean {
+  if (path.resolve(a) === path.resolve(b)) return true;
+  try {
+    return fs.realpathSync(a) === fs.realpathSync(b);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Opens `log` for reading without following a symlink that may have replaced it
+ * since it was listed, and without blocking on a FIFO. Throws `CommandError`.
+ */
+export function openSessionLog(log: SessionLog): number {
+  const { O_RDONLY, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = fs.constants;
+  let fd: number;
+  try {
+    fd = fs.openSync(log.path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (error) {
+    throw new CommandError(`Cannot open ${log.name}: ${(error as Error).message}`);
+  }
+  if (!fs.fstatSync(fd).isFile()) {
+    fs.closeSync(fd);
+    throw new CommandError(`Cannot open ${log.name}: it is not a regular file`);
+  }
+  return fd;
+}
+
+/** What deleting one log came to. */
+export type DeleteOutcome = { status: 'deleted' | 'gone' | 'running' } | { status: 'failed'; code: string; message: string };
+
+/**
+ * Deletes the log of an ended session, checking again just before: between the
+ * listing and now the file may have been replaced, or its PID reused.
+ */
+export function deleteEndedSessionLog(log: SessionLog): DeleteOutcome {
+  try {
+    const stats = fs.lstatSync(log.path, { throwIfNoEntry: false });
+    if (stats === undefined) return { status: 'gone' };
+    if (!stats.isFile()) return { status: 'failed', code: 'ENOTFILE', message: 'no longer a regular file' };
+    if (log.own || isSessionAlive(log.pid)) return { status: 'running' };
+    fs.unlinkSync(log.path);
+    return { status: 'deleted' };
+  } catch (error) {
+    // Another session's pruner got there first.
+    if (errorCode(error) === 'ENOENT') return { status: 'gone' };
+    return { status: 'failed', code: errorCode(error) ?? 'UNKNOWN', message: (error as Error).message };
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * `automake exec -- CMD`: a command run as a logged session, its output on the
+ * terminal unchanged and in the log line by line, its end and its signals.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cliShellCommand, HAS_SCRIPT, logOf, makeLogDir, runCli, startCli } from './helpers/cli.ts';
+
+const RECORD = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} - (\S+) - ([A-Z]+) - (.*)$/;
+
+/** The records of a text log as [logger, level, message]. */
+function recordsOf(file: string): [string, string, string][] {
+  return fs.readFileSync(file, 'utf8').split('\n').filter((line) => line !== '').map((line) => {
+    const match = RECORD.exec(line);
+    assert.ok(match, `a record: ${line}`);
+    return [match[1], match[2], match[3]];
+  });
+}
+
+describe('exec', { concurrency: true }, () => {
+  test('exec passes stdout and stderr through unchanged and exits with the command\'s code', async (t) => {
+    const script = 'printf "out 1\\nout 2\\n"; printf "err 1\\n" >&2; exit 3';
+    const result = await runCli(['exec', '--', 'sh', '-c', script], { dir: makeLogDir(t) });
+    assert.equal(result.code, 3);
+    assert.equal(result.stdout, 'out 1\nout 2\n');
+    assert.equal(result.stderr, 'err 1\n');
+  });
+
+  test('exec logs the command line, the working directory, each line under its stream and level, and the exit code', async (t) => {
+    const dir = makeLogDir(t);
+    const cwd = makeLogDir(t);
+    const running = startCli(['exec', '--', 'sh', '-c', 'echo "to out"; echo "to err" >&2; exit 4', 'my arg'], { dir, cwd });
+    running.child.stdin.end();
+    const result = await running.done;
+    assert.equal(result.code, 4);
+    const records = recordsOf(logOf(dir, running.pid));
+    assert.deepEqual(records[0], ['automake.exec', 'INFO', `Running: sh -c 'echo "to out"; echo "to err" >&2; exit 4' 'my arg' cwd=${cwd}`]);
+    assert.deepEqual(records.find((r) => r[0] === 'automake.exec.stdout'), ['automake.exec.stdout', 'INFO', 'to out']);
+    assert.deepEqual(records.find((r) => r[0] === 'automake.exec.stderr'), ['automake.exec.stderr', 'WARNING', 'to err']);
+    const [logger, level, message] = records.at(-1)!;
+    assert.equal(logger, 'automake.exec');
+    assert.equal(level, 'WARNING');
+    assert.match(message, /^Command exited with code 4 after [\d.]+s exitCode=4 commandPid=\d+ durationMs=\d+$/);
+  });
+
+  test('exec logs a last line that has no newline, and the terminal gets it as it was', async (t) => {
+    const dir = makeLogDir(t);
+    const running = startCli(['exec', '--', 'printf', 'first\\nno newline'], { dir });
+    running.child.stdin.end();
+    const result = await running.done;
+    assert.equal(result.stdout, 'first\nno newline');
+    const lines = recordsOf(logOf(dir, running.pid)).filter((r) => r[0] === 'automake.exec.stdout').map((r) => r[2]);
+    assert.deepEqual(lines, ['first', 'no newline']);
+  });
+
+  test('exec passes control characters to the terminal raw and logs them escaped', async (t) => {
+    const dir = makeLogDir(t);
+    const running = startCli(['exec', '--', 'printf', '\\033[31mred\\033[0m\\n'], { dir });
+    running.child.stdin.end();
+    const result = await running.done;
+    assert.equal(result.stdout, '\x1b[31mred\x1b[0m\n');
+    const log = fs.readFileSync(logOf(dir, running.pid), 'utf8');
+    assert.ok(!log.includes('\x1b'), 'no raw escape in the log');
+    assert.ok(log.includes(' - automake.exec.stdout - INFO - \\x1b[31mred\\x1b[0m\n'));
+  });
+
+  test('exec gives the command the terminal\'s stdin', async (t) => {
+    const result = await runCli(['exec', '--', 'cat'], { dir: makeLogDir(t), input: 'typed line\n' });
+    assert.equal(result.code, 0);
+    assert.equal(result.stdout, 'typed line\n');
+  });
+
+  test('exec of a command that does not exist exits 127 with a one-line error and an ERROR record', async (t) => {
+    const dir = makeLogDir(t);
+    const running = startCli(['exec', '--', 'no-such-command-here', 'x'], { dir });
+    running.child.stdin.end();
+    const result = await running.done;
+    assert.equal(result.code, 127);
+    assert.equal(result.stderr, 'automake: Cannot run no-such-command-here: command not found\n');
+    const error = recordsOf(logOf(dir, running.pid)).find((r) => r[1] === 'ERROR');
+    assert.deepEqual(error, ['automake.exec', 'ERROR', 'Cannot run no-such-command-here: command not found code=ENOENT exitCode=127']);
+  });
+
+  test('exec of a file that is not executable exits 126', async (t) => {
+    const dir = makeLogDir(t);
+    const script = path.join(makeLogDir(t), 'not-executable.sh');
+    fs.writeFileSync(script, '#!/bin/sh\necho ran\n', { mode: 0o644 });
+    const result = await runCli(['exec', '--', script], { dir });
+    assert.equal(result.code, 126);
+    assert.equal(result.stdout, '');
+    assert.equal(result.stderr, `automake: Cannot run ${script}: permission denied\n`);
+  });
+
+  test('a SIGINT reaches the command first; exec waits for it, logs the interruption and exits with its code', async (t) => {
+    const dir = makeLogDir(t);
+    const script = 'trap "echo cleaning up; exit 5" INT; echo ready; while :; do sleep 0.05; done';
+    const running = startCli(['exec', '--', 'sh', '-c', script], { dir });
+    await running.waitForStdout('ready\n');
+    running.child.kill('SIGINT');
+    const result = await running.done;
+    assert.equal(result.code, 5);
+    assert.equal(result.stdout, 'ready\ncleaning up\n');
+    const records = recordsOf(logOf(dir, running.pid));
+    assert.ok(records.some((r) => r[2] === 'cleaning up'), 'the output after the signal is logged');
+    assert.match(records.at(-1)![2], /^Interrupted by SIGINT: the command exited with code 5 after /);
+  });
+
+  test('a command killed by a signal makes exec exit 128+N, as a shell does', async (t) => {
+    const dir = makeLogDir(t);
+    const running = startCli(['exec', '--', 'sh', '-c', 'echo ready; exec sleep 30'], { dir });
+    await running.waitForStdout('ready\n');
+    running.child.kill('SIGTERM');
+    const result = await running.done;
+    assert.equal(result.code, 128 + 15);
+    const last = recordsOf(logOf(dir, running.pid)).at(-1)!;
+    assert.match(last[2], /^Interrupted by SIGTERM: the command was killed by SIGTERM after .* signal=SIGTERM/);
+  });
+
+  test('Ctrl-C on a terminal ends the command and the log records the interruption', { skip: !HAS_SCRIPT && 'needs util-linux script' }, async (t) => {
+    const dir = makeLogDir(t);
+    const command = `${cliShellCommand(['exec', '--', 'sh', '-c', 'echo ready; exec sleep 30'])}; echo "exit=$?"`;
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: { ...process.env, AUTOMAKE_LOG_DIR: dir } });
+    let output = '';
+    child.stdin.on('error', () => {});
+    child.stdout.setEncoding('utf8').on('data', (data: string) => {
+      output += data;
+      // ETX is what the Ctrl-C key sends; the terminal turns it into SIGINT for the foreground group.
+      if (output.includes('ready') && !child.stdin.writableEnded) child.stdin.end('\x03');
+    });
+    await new Promise((resolve) => child.on('close', resolve));
+    assert.match(output, /exit=130/);
+    const [log] = fs.readdirSync(dir);
+    assert.match(fs.readFileSync(path.join(dir, log), 'utf8'), / - WARNING - Interrupted by SIGINT: the command was killed by SIGINT/);
+  });
+
+  test('exec does not wait for a background process that keeps the output open', async (t) => {
+    const dir = makeLogDir(t);
+    const started = Date.now();
+    const running = startCli(['exec', '--', 'sh', '-c', 'sleep 8 & echo started'], { dir });
+    running.child.stdin.end();
+    const result = await running.done;
+    assert.equal(result.code, 0);
+    assert.ok(Date.now() - started < 6000, `exec ended after ${Date.now() - started} ms`);
+    assert.match(fs.readFileSync(logOf(dir, running.pid), 'utf8'), /still holds its output open/);
+  });
+
+  test('exec closes the command\'s output when its own stdout is closed, as a shell pipeline would', async (t) => {
+    const dir = makeLogDir(t);
+    const running = startCli(['exec', '--', 'yes'], { dir });
+    await running.waitForStdout('y\n');
+    running.child.stdout.destroy();
+    const result = await running.done;
+    assert.equal(result.signal, null, 'exec was not killed by the harness timeout');
+    assert.notEqual(result.code, 0);
+  });
+});

@@ -1,0 +1,265 @@
+/**
+ * `automake logs …`: listing, viewing, following, pruning and clearing session
+ * logs, against real sessions run by the command line itself.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  cliShellCommand, delay, HAS_SCRIPT, logNames, logOf, makeLogDir, numberedLines, plantEndedLog, runCli, startCli, waitUntil,
+  type RunningCli,
+} from './helpers/cli.ts';
+
+interface ListedLog {
+  file: string;
+  path: string;
+  pid: number;
+  date: string;
+  size: number;
+  started: string;
+  ageSeconds: number;
+  status: string;
+  pruneDue: string | null;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+async function listLogs(dir: string): Promise<ListedLog[]> {
+  const result = await runCli(['logs', 'show', '--json'], { dir });
+  assert.equal(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout) as ListedLog[];
+}
+
+/** Runs `exec -- echo <text>` to its end and returns its PID: a real ended session. */
+async function endedSession(dir: string, text: string): Promise<number> {
+  const running = startCli(['exec', '--', 'echo', text], { dir });
+  running.child.stdin.end();
+  const result = await running.done;
+  assert.equal(result.code, 0, result.stderr);
+  return running.pid;
+}
+
+/** Starts `exec` of a command that runs until the test ends, once its log is written: a live session. */
+async function liveSession(t: TestContext, dir: string): Promise<RunningCli> {
+  const running = startCli(['exec', '--', 'sh', '-c', 'echo ready; exec sleep 30'], { dir });
+  t.after(() => running.child.kill('SIGKILL'));
+  await running.waitForStdout('ready\n');
+  return running;
+}
+
+describe('logs', { concurrency: true }, () => {
+  test('logs show --json lists the sessions newest first with PID, size, status and when they are due for pruning', async (t) => {
+    const dir = makeLogDir(t);
+    const older = await endedSession(dir, 'one');
+    await delay(20);
+    const newer = await endedSession(dir, 'two');
+    const logs = await listLogs(dir);
+    assert.deepEqual(logs.map((log) => log.pid), [newer, older]);
+    for (const log of logs) {
+      const stats = fs.statSync(log.path);
+      assert.equal(log.path, logOf(dir, log.pid));
+      assert.equal(log.file, path.basename(log.path));
+      assert.equal(log.size, stats.size);
+      assert.equal(log.status, 'ended');
+      assert.equal(Date.parse(log.pruneDue!) - Date.parse(log.started), 7 * DAY_MS);
+      assert.ok(log.ageSeconds >= 0 && log.ageSeconds < 60);
+    }
+  });
+
+  test('logs show prints a table, and plain logs is the same', async (t) => {
+    const dir = makeLogDir(t);
+    const pid = await endedSession(dir, 'hello');
+    // One after the other: each would list the other, running, as a session too.
+    const show = await runCli(['logs', 'show'], { dir });
+    const plain = await runCli(['logs'], { dir });
+    assert.equal(show.code, 0);
+    const lines = show.stdout.split('\n');
+    assert.equal(lines[0], `Session logs in ${dir}, newest first:`);
+    assert.match(lines[2], /^FILE +PID +STARTED +SIZE +AGE +STATUS +PRUNED$/);
+    assert.match(lines[3], new RegExp(`^${path.basename(logOf(dir, pid))} +${pid} +\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} +\\d+ B +\\d+s +ended +in 6d 23h$`));
+    const withoutAge = (text: string) => text.replace(/ \d+s /g, ' Ns ');
+    assert.equal(withoutAge(plain.stdout), withoutAge(show.stdout));
+  });
+
+  test('logs show on an empty directory says so, and --json prints an empty array', async (t) => {
+    const dir = makeLogDir(t);
+    const [table, json] = await Promise.all([runCli(['logs', 'show'], { dir }), runCli(['logs', 'show', '--json'], { dir })]);
+    assert.equal(table.stdout, `No session logs in ${dir}\n`);
+    assert.deepEqual(JSON.parse(json.stdout), []);
+  });
+
+  test('a live exec session is shown as running, and as ended once it is over', async (t) => {
+    const dir = makeLogDir(t);
+    const live = await liveSession(t, dir);
+    const whileRunning = await listLogs(dir);
+    assert.deepEqual(whileRunning.map((log) => [log.pid, log.status]), [[live.pid, 'running']]);
+    live.child.kill('SIGTERM');
+    await live.done;
+    const afterwards = await listLogs(dir);
+    assert.deepEqual(afterwards.map((log) => [log.pid, log.status]), [[live.pid, 'ended']]);
+  });
+
+  test('logs view -n N prints the last N lines bare, found by PID, by name or by path', async (t) => {
+    const dir = makeLogDir(t);
+    const file = plantEndedLog(dir, numberedLines(100));
+    const pid = path.basename(file).match(/_(\d+)\.log$/)![1];
+    const results = await Promise.all([
+      runCli(['logs', 'view', '-n', '3', pid], { dir }),
+      runCli(['logs', 'view', path.basename(file), '--lines', '3'], { dir }),
+      runCli(['logs', 'view', '-n3', file], { dir }),
+    ]);
+    for (const result of results) {
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, 'line 98\nline 99\nline 100\n');
+    }
+  });
+
+  test('logs view prints 50 lines by default, all of a shorter file, and none for -n 0', async (t) => {
+    const dir = makeLogDir(t);
+    const long = plantEndedLog(dir, numberedLines(120));
+    const short = plantEndedLog(dir, 'only\ntwo lines without a newline');
+    const [fifty, all, none] = await Promise.all([
+      runCli(['logs', 'view', long], { dir }),
+      runCli(['logs', 'view', short], { dir }),
+      runCli(['logs', 'view', '-n', '0', long], { dir }),
+    ]);
+    assert.equal(fifty.stdout, numberedLines(120).split('\n').slice(70).join('\n'));
+    assert.equal(all.stdout, 'only\ntwo lines without a newline');
+    assert.equal(none.stdout, '');
+  });
+
+  test('logs view without a target shows the newest session log other than its own', async (t) => {
+    const dir = makeLogDir(t);
+    await endedSession(dir, 'first session');
+    await delay(20);
+    await endedSession(dir, 'second session');
+    const result = await runCli(['logs', 'view', '-n', '2'], { dir });
+    assert.equal(result.code, 0);
+    const lines = result.stdout.split('\n');
+    assert.match(lines[0], / - automake\.exec\.stdout - INFO - second session$/);
+    assert.match(lines[1], / - automake\.exec - INFO - Command exited with code 0 /);
+  });
+
+  test('logs view -f prints a line appended after it started, and stops when the file is deleted', async (t) => {
+    const dir = makeLogDir(t);
+    const file = plantEndedLog(dir, numberedLines(5));
+    const follower = startCli(['logs', 'view', '-f', '-n', '1', path.basename(file)], { dir });
+    t.after(() => follower.child.kill('SIGKILL'));
+    await follower.waitForStdout('line 5\n');
+    fs.appendFileSync(file, 'appended later\n');
+    await follower.waitForStdout('appended later\n');
+    fs.unlinkSync(file);
+    const result = await follower.done;
+    assert.equal(result.code, 0);
+    assert.equal(result.stdout, 'line 5\nappended later\n');
+    assert.equal(result.stderr, `automake: Stopped following: ${path.basename(file)} was deleted\n`);
+  });
+
+  test('logs view -f follows a live session and stops at Ctrl-C', async (t) => {
+    const dir = makeLogDir(t);
+    const live = await liveSession(t, dir);
+    const follower = startCli(['logs', 'view', '-f', String(live.pid)], { dir });
+    t.after(() => follower.child.kill('SIGKILL'));
+    await follower.waitForStdout('automake.exec.stdout - INFO - ready\n');
+    live.child.kill('SIGTERM');
+    await follower.waitForStdout('Interrupted by SIGTERM');
+    follower.child.kill('SIGINT');
+    const result = await follower.done;
+    assert.equal(result.code, 0);
+    assert.equal(result.stderr, '');
+  });
+
+  test('logs prune --dry-run lists what it would delete and deletes nothing', async (t) => {
+    const dir = makeLogDir(t);
+    const old = plantEndedLog(dir, 'old\n');
+    await delay(300);
+    const result = await runCli(['logs', 'prune', '--dry-run', '--retention-days', '0.000001'], { dir });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, new RegExp(`^Would delete ${path.basename(old)}$`, 'm'));
+    assert.match(result.stdout, /^Dry run: would delete 1 session log older than 0.000001 days; 0 kept$/m);
+    assert.ok(fs.existsSync(old));
+  });
+
+  test('logs prune deletes old logs of ended sessions and spares a running session\'s and newer ones', async (t) => {
+    const dir = makeLogDir(t);
+    const live = await liveSession(t, dir);
+    const old = plantEndedLog(dir, 'old\n');
+    await delay(4000);
+    const recent = plantEndedLog(dir, 'recent\n');
+    // Three seconds: `old` and the live session's log are older, `recent` is younger
+    // even if the prune is slow to start.
+    const result = await runCli(['logs', 'prune', '--retention-days', String(3 / 86400)], { dir });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(result.stdout.match(/^Deleted \S+$/gm), [`Deleted ${path.basename(old)}`]);
+    assert.ok(!fs.existsSync(old));
+    assert.ok(fs.existsSync(recent));
+    assert.ok(fs.existsSync(logOf(dir, live.pid)), 'the running session\'s log is kept');
+  });
+
+  test('logs clear refuses without --yes when stdin is not a terminal', async (t) => {
+    const dir = makeLogDir(t);
+    const ended = plantEndedLog(dir, 'ended\n');
+    const result = await runCli(['logs', 'clear'], { dir });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^automake: Refusing to delete 1 log of ended sessions \(6 B\) without --yes: stdin is not a terminal\nUsage: automake logs clear/);
+    assert.ok(fs.existsSync(ended));
+  });
+
+  test('logs clear --yes deletes the logs of ended sessions and spares a running session\'s', async (t) => {
+    const dir = makeLogDir(t);
+    const live = await liveSession(t, dir);
+    const endedPid = await endedSession(dir, 'over');
+    const planted = plantEndedLog(dir, 'ended\n');
+    const result = await runCli(['logs', 'clear', '--yes'], { dir });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^Deleted 2 logs of ended sessions$/m);
+    assert.ok(!fs.existsSync(logOf(dir, endedPid)));
+    assert.ok(!fs.existsSync(planted));
+    assert.ok(fs.existsSync(logOf(dir, live.pid)));
+    // The clear keeps a log of what it deleted; nothing else is left.
+    const remaining = logNames(dir);
+    assert.equal(remaining.length, 2);
+    const own = remaining.find((name) => name !== path.basename(logOf(dir, live.pid)))!;
+    assert.match(fs.readFileSync(path.join(dir, own), 'utf8'), /Cleared session log file=/);
+  });
+
+  test('logs clear on a terminal lists the logs and deletes them only after "y"', { skip: !HAS_SCRIPT && 'needs util-linux script' }, async (t) => {
+    const dir = makeLogDir(t);
+    const ended = plantEndedLog(dir, 'ended\n');
+    const ask = async (answer: string) => {
+      const child = spawn('script', ['-qec', cliShellCommand(['logs', 'clear']), '/dev/null'], {
+        env: { ...process.env, AUTOMAKE_LOG_DIR: dir },
+      });
+      let output = '';
+      child.stdin.on('error', () => {});
+      child.stdout.setEncoding('utf8').on('data', (data: string) => {
+        output += data;
+        if (output.includes('[y/N]') && !child.stdin.writableEnded) child.stdin.end(answer);
+      });
+      await new Promise((resolve) => child.on('close', resolve));
+      return output;
+    };
+    const declined = await ask('n\r');
+    assert.ok(declined.includes(path.basename(ended)), 'the log is listed');
+    assert.match(declined, /Nothing deleted/);
+    assert.ok(fs.existsSync(ended));
+    const accepted = await ask('y\r');
+    assert.match(accepted, /Deleted 1 log of ended sessions/);
+    assert.ok(!fs.existsSync(ended));
+  });
+
+  test('concurrent sessions each get their own log, all listed, each viewable by PID', async (t) => {
+    const dir = makeLogDir(t);
+    const pids = await Promise.all(['alpha', 'beta', 'gamma'].map((word) => endedSession(dir, word)));
+    await waitUntil(() => logNames(dir).length === 3, 5000, 'three logs');
+    const listed = await listLogs(dir);
+    assert.deepEqual(listed.map((log) => log.pid).sort(), [...pids].sort());
+    const views = await Promise.all(pids.map((pid) => runCli(['logs', 'view', String(pid)], { dir })));
+    ['alpha', 'beta', 'gamma'].forEach((word, i) => {
+      assert.match(views[i].stdout, new RegExp(` - automake\\.exec\\.stdout - INFO - ${word}\\n`));
+      assert.equal(views[i].stdout.match(/stdout - INFO/g)!.length, 1, 'only that session\'s output');
+    });
+  });
+});
