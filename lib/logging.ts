@@ -68,6 +68,8 @@ export interface PruneOptions {
   prefix?: string;
   /** The present, in epoch ms; default `Date.now()`. */
   now?: number;
+  /** Delete nothing: `deleted` lists what would be deleted; default false. */
+  dryRun?: boolean;
 }
 
 /** What a prune did: full paths deleted, matching regular files kept, per-file errors. */
@@ -385,8 +387,22 @@ export function logFileName(date: Date, pid: number, prefix: string = DEFAULTS.p
   return `${checkPrefix(prefix)}_${localDate(date)}_${pid}.log`;
 }
 
+const namePatterns = new Map<string, RegExp>();
+
+/** `^<prefix>_\d{4}-\d{2}-\d{2}_\d+\.log$`, exactly: what does not match is no session log. */
 function logNamePattern(prefix: string): RegExp {
-  return new RegExp(`^${prefix.replace(/[.]/g, '\\.')}_\\d{4}-\\d{2}-\\d{2}_(\\d+)\\.log$`);
+  let pattern = namePatterns.get(prefix);
+  if (pattern === undefined) {
+    pattern = new RegExp(`^${checkPrefix(prefix).replace(/[.]/g, '\\.')}_(\\d{4}-\\d{2}-\\d{2})_(\\d+)\\.log$`);
+    namePatterns.set(prefix, pattern);
+  }
+  return pattern;
+}
+
+/** The date and PID in a session log's name (default prefix `automake`); `undefined` when the name is not one. */
+export function parseLogFileName(name: string, prefix: string = DEFAULTS.prefix): { date: string; pid: number } | undefined {
+  const match = logNamePattern(prefix).exec(name);
+  return match === null ? undefined : { date: match[1], pid: Number(match[2]) };
 }
 
 function isAbsolutePath(path: string): boolean {
@@ -493,7 +509,7 @@ const LSTAT_OPTIONS = { throwIfNoEntry: false } as const;
  */
 export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneReport {
   const retentionDays = checkRetentionDays(options.retentionDays ?? DEFAULTS.retentionDays, '"retentionDays"');
-  const pattern = logNamePattern(checkPrefix(options.prefix ?? DEFAULTS.prefix));
+  const pattern = logNamePattern(options.prefix ?? DEFAULTS.prefix);
   const now = options.now ?? Date.now();
   if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError(`"now" must be a time in epoch milliseconds: received ${describe(now)}`);
   const maxAgeMs = retentionDays * DAY_MS;
@@ -525,13 +541,13 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
     // A time in the future gives a negative age: never old.
     const isOld = now - logFileTime(stats) > maxAgeMs;
     if (isOld && running === undefined) running = runningPids();
-    const pid = Number(match[1]);
+    const pid = Number(match[2]);
     if (!isOld || pid === process.pid || (running ? running.has(pid) : isSessionAlive(pid))) {
       report.kept++;
       continue;
     }
     try {
-      fs.unlinkSync(file);
+      if (options.dryRun !== true) fs.unlinkSync(file);
       report.deleted.push(file);
     } catch (error) {
       const code = errorCode(error);

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { logFileTime, pruneOldLogs } from '../lib/logging.ts';
+import { logFileTime, parseLogFileName, pruneOldLogs } from '../lib/logging.ts';
 import { deadPid, fileTimeOf, lastJsonLine, makeTempDir, MAX_CHECKED_PID, pidMax, REPO_ROOT, runTsx } from './helpers/fixtures.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -342,4 +342,26 @@ async function race(t: TestContext, round: number): Promise<void> {
 
 test(`${RACERS} processes pruning the same ${RACE_FILES} old files at once: none throws, each file deleted exactly once`, async (t) => {
   for (let round = 1; round <= RACE_ROUNDS; round++) await race(t, round);
+});
+
+test('parseLogFileName reads the date and PID of a session log name, and nothing else', () => {
+  assert.deepEqual(parseLogFileName('automake_2024-07-30_12345.log'), { date: '2024-07-30', pid: 12345 });
+  assert.deepEqual(parseLogFileName('my.tool_2024-07-30_7.log', 'my.tool'), { date: '2024-07-30', pid: 7 });
+  for (const name of ['automake_2024-7-30_1.log', 'automake_2024-07-30_1.log.bak', 'xautomake_2024-07-30_1.log', 'automake_2024-07-30_abc.log', 'myXtool_2024-07-30_7.log']) {
+    assert.equal(parseLogFileName(name, name.startsWith('my') ? 'my.tool' : 'automake'), undefined, name);
+  }
+});
+
+test('dryRun lists what would be deleted and deletes nothing; a real prune then deletes exactly that', (t) => {
+  const dir = makeTempDir(t);
+  const ended = [makeLog(dir, `automake_2024-01-01_${deadPid(0)}.log`), makeLog(dir, `automake_2024-01-02_${deadPid(1)}.log`)];
+  const ours = makeLog(dir, `automake_2024-01-01_${process.pid}.log`);
+  const now = Math.max(...[...ended, ours].map(fileTimeOf)) + 2 * DAY_MS;
+  const preview = pruneOldLogs(dir, { retentionDays: 1, now, dryRun: true });
+  assert.deepEqual([...preview.deleted].sort(), [...ended].sort());
+  assert.equal(preview.kept, 1, 'our own log is kept');
+  for (const file of [...ended, ours]) assert.ok(fs.existsSync(file), `${path.basename(file)} is still there`);
+  const real = pruneOldLogs(dir, { retentionDays: 1, now });
+  assert.deepEqual([...real.deleted].sort(), [...preview.deleted].sort());
+  assert.deepEqual(fs.readdirSync(dir), [path.basename(ours)]);
 });
