@@ -39,26 +39,21 @@ import { followFile, readLastLines } from './cli/tail.ts';
 const opened = openSession();
 
 /** This run's logging, or why it could not be set up (help and `logs config` work without it). */
-type Opened = { session: LogSession; sizeAtOpen: number } | { setupError: LoggingSetupError };
+type Opened = { session: LogSession } | { setupError: LoggingSetupError };
 
 function openSession(): Opened {
   try {
-    const session = initLogging();
-    // Records are written after this tick, so this is what the file held before us:
-    // 0 unless an earlier process with our PID wrote there today.
-    const sizeAtOpen = fs.statSync(session.filePath, { throwIfNoEntry: false })?.size ?? -1;
-    return { session, sizeAtOpen };
+    return { session: initLogging() };
   } catch (error) {
     if (error instanceof LoggingSetupError) return { setupError: error };
     throw error;
   }
 }
 
-/** What a command needs: the session, where the logs are, and whether this run's own log is worth keeping. */
+/** What a command needs: the session, and where the logs are. */
 interface Run {
   session: LogSession;
   place: LogPlace;
-  keepLog: boolean;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -79,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
 
 function newRun(session: LogSession): Run {
   const place = { dir: path.dirname(session.filePath), prefix: session.settings.prefix.value, ownPath: session.filePath };
-  return { session, place, keepLog: false };
+  return { session, place };
 }
 
 /** Bad values in the environment are logged by the core; say so where the user looks too. */
@@ -92,16 +87,15 @@ function printEnvironmentWarnings(): void {
 }
 
 /**
- * Closes the session. Only `exec`, and `prune` or `clear` when they deleted
- * something, keep their log: listing and reading logs would otherwise fill the
- * directory with logs of looking at logs. A file that held an earlier session's
- * lines (a PID reused the same day) is always kept.
+ * Closes the session, and removes its log if it is still empty: listing and
+ * reading logs write no record, and would otherwise fill the directory with
+ * empty logs of looking at logs. A log holding any record is kept: exec's, a
+ * prune's or clear's, a failure's, a warning about the environment.
  */
 async function endSession(run: Run): Promise<void> {
   await run.session.close();
-  if (run.keepLog || !('sizeAtOpen' in opened) || opened.sizeAtOpen !== 0) return;
   try {
-    fs.unlinkSync(run.session.filePath);
+    if (fs.statSync(run.session.filePath).size === 0) fs.unlinkSync(run.session.filePath);
   } catch {
     // Nothing lost if it stays: an empty log, pruned in due course.
   }
@@ -151,7 +145,6 @@ function reportError(error: unknown, run: Run | undefined): number {
     process.stderr.write(`automake: ${error.message}\n`);
     if (run !== undefined) {
       run.session.logger.error(error.message);
-      run.keepLog = true;
     }
     return 1;
   }
@@ -199,7 +192,6 @@ async function execCommand(args: string[], run: Run): Promise<number> {
   if (values.help) return printHelp('exec');
   const commandLine = args[split] === '--' ? args.slice(split + 1) : args.slice(split);
   if (commandLine.length === 0) throw new UsageError('Missing command to run', 'exec');
-  run.keepLog = true;
   const result = await runLoggedCommand(commandLine[0], commandLine.slice(1), run.session.logger.child('exec'));
   if (result.error !== undefined) process.stderr.write(`automake: ${result.error}\n`);
   return result.exitCode;
@@ -316,7 +308,6 @@ async function pruneCommand(args: string[], run: Run): Promise<number> {
     lines.push(...sortedNames(report.deleted).map((name) => `Deleted ${name}`));
     deleted += report.deleted.length;
     errors = [...errors, ...report.errors];
-    run.keepLog = deleted > 0;
     lines.push(pruneSummary(deleted, retentionDays, othersLeft(run, 0), 'Deleted'));
   }
   await writeOut(lines.join('\n') + '\n');
@@ -384,7 +375,6 @@ async function deleteEndedLogs(logs: SessionLog[], run: Run): Promise<number> {
       process.stderr.write(`automake: Could not delete ${log.name}: ${outcome.message}\n`);
     }
   }
-  run.keepLog = deleted > 0;
   await writeOut(`Deleted ${count(deleted, 'log')} of ended sessions\n`);
   return failed > 0 ? 1 : 0;
 }
