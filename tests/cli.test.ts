@@ -12,6 +12,28 @@ import { localDate, logNames, makeLogDir, plantEndedLog, ROOT, runCli } from './
 const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 describe('command line', { concurrency: true }, () => {
+  test('a look-only command leaves no empty log behind; exec keeps its log', async (t) => {
+    const dir = makeLogDir(t);
+    for (const args of [['logs', 'show'], ['logs', 'config'], ['logs', 'prune']]) {
+      const result = await runCli(args, { dir });
+      assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+    }
+    assert.deepEqual(logNames(dir), [], 'no empty logs of looking at logs');
+    const exec = await runCli(['exec', '--', 'true'], { dir });
+    assert.equal(exec.code, 0, exec.stderr);
+    assert.equal(logNames(dir).length, 1, 'exec keeps its log');
+  });
+
+  test('a command whose log holds a record keeps it: a warning about the environment is never deleted', async (t) => {
+    const dir = makeLogDir(t);
+    const result = await runCli(['logs', 'show'], { dir, env: { AUTOMAKE_LOG_LEVEL: 'loud' } });
+    assert.equal(result.code, 0, result.stderr);
+    const names = logNames(dir);
+    assert.equal(names.length, 1, 'the log is kept');
+    const text = fs.readFileSync(path.join(dir, names[0]), 'utf8');
+    assert.match(text, /- automake - WARNING - Ignoring AUTOMAKE_LOG_LEVEL="loud": not a valid value; using the default INFO\n/);
+  });
+
   test('--version prints the version in package.json', async (t) => {
     const result = await runCli(['--version'], { dir: makeLogDir(t) });
     assert.equal(result.code, 0);
