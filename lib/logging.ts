@@ -169,7 +169,6 @@ const LEVEL_ALIASES: Record<string, LevelName> = {
 };
 // pino's numbers, so that pino-pretty and log shippers read our JSON as it is.
 const PINO_LEVELS: Record<number, number> = { 10: 20, 20: 30, 30: 40, 40: 50, 50: 60 };
-const NAME_OF_LEVEL: Record<number, LevelName> = { 10: 'DEBUG', 20: 'INFO', 30: 'WARNING', 40: 'ERROR', 50: 'CRITICAL' };
 
 /** Parses a level name case-insensitively (`warn` is `WARNING`); `undefined` when it is not one. */
 export function parseLevel(value: string): LevelName | undefined {
@@ -595,10 +594,11 @@ function openLogFile(dir: string, name: string): { fd: number; filePath: string;
 // The writer
 // ---------------------------------------------------------------------------
 
-// Records are gathered into one string of about this many characters, then
-// handed on: to the stream when it is idle, else written synchronously once the
-// chunk in flight has landed. Like the floor (batched writeSync), a tight loop
-// costs one write per 64 KiB, and the string never grows long enough for its
+// Records are gathered into one string. What a tick leaves goes to the stream;
+// a string that reaches this many characters within one tick (the stream's
+// callbacks cannot run until it ends) is written synchronously, once the chunk
+// in flight has landed. So a tight loop costs one write per 64 KiB, like a
+// batched writeSync, and the string never grows long enough for its
 // concatenation tree to weigh much.
 const CHUNK_CHARS = 64 * 1024;
 // While a chunk in flight has not landed (the disk is behind), full chunks are
@@ -609,9 +609,9 @@ const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 // A write in flight that makes no progress this long is presumed failed (the
 // disk is full, the file was truncated), so exit cannot hang on it.
 const INFLIGHT_STALL_MS = 1000;
-// Synchronous writes encode into this reused buffer instead of allocating one a
-// chunk: fresh external memory a chunk makes the GC run far more often. It
-// holds a full chunk even when every character takes 3 bytes of UTF-8.
+// Chunks are encoded into this one reused buffer: allocating a fresh Buffer for
+// every chunk made the GC run far more often. It holds a full chunk even when
+// every character takes 3 bytes of UTF-8.
 const SCRATCH_BYTES = 3 * (CHUNK_CHARS + 16 * 1024);
 
 // A 227-byte WebAssembly module, built with `wat2wasm` from this source:
@@ -1313,9 +1313,4 @@ export function initLogging(options: LoggingOptions = {}): LogSession {
   for (const error of pruned.errors) root.warning(`Could not prune ${error.file}`, { code: error.code, error: error.message });
   if (pruned.deleted.length > 0) root.debug(`Pruned ${pruned.deleted.length} old log files`, { dir });
   return session;
-}
-
-/** The level name of a numeric level (10, 20, … 50). */
-export function levelName(level: number): LevelName | undefined {
-  return NAME_OF_LEVEL[level];
 }
