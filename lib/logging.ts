@@ -1066,9 +1066,31 @@ class LoggerImpl implements Logger {
       // A shallow copy: the caller may reuse its object before the file opens.
       const kept = extra === undefined || extra instanceof Error ? extra : { ...extra };
       held.push({ time: Date.now(), level, logger: this, message, extra: kept });
+      if (held.length === 1) process.on('exit', writeHeldToStderr);
     } else {
       heldOverflow++;
     }
+  }
+}
+
+/**
+ * The last resort, as in Python's logging: when the process ends with records
+ * still held (initLogging never ran, or failed), WARNING and above go to stderr
+ * rather than vanish.
+ */
+function writeHeldToStderr(): void {
+  process.off('exit', writeHeldToStderr);
+  if (active !== null) return;
+  let text = '';
+  for (const record of held.splice(0)) {
+    if (record.level >= LEVEL_VALUES.WARNING) {
+      text += formatTextRecord(record.time, record.level, record.logger.prefixes, record.message, record.extra);
+    }
+  }
+  try {
+    if (text !== '') fs.writeSync(2, escapeTextChunk(text));
+  } catch {
+    // stderr is gone too: nothing left to tell.
   }
 }
 
@@ -1306,6 +1328,7 @@ export function initLogging(options: LoggingOptions = {}): LogSession {
   const root = session.logger;
   for (const warning of warnings) root.warning(warning);
   if (heldOverflow > 0) root.warning(`${heldOverflow} records logged before initLogging were dropped (the limit is ${HELD_LIMIT})`);
+  process.off('exit', writeHeldToStderr);
   for (const record of held.splice(0)) {
     if (record.level >= session.threshold) session.record(record.time, record.level, record.logger, record.message, record.extra);
   }
