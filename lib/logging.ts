@@ -6,7 +6,7 @@
  * copied alone into another project. See design.md for the contract.
  *
  * @example
- * import { initLogging, getLogger } from './logging.ts';
+ * // With initLogging and getLogger imported from this file:
  * const session = initLogging();           // prune, then open automake_YYYY-MM-DD_PID.log
  * getLogger('automake.agent').info('started', { task: 'build' });
  */

@@ -18,6 +18,18 @@ function logRecords(from: number, to: number): void {
   for (let i = from; i < to; i++) log.info(`${tag} ${i} ${padding}`);
 }
 
+/** Logs records 0 … count-1, `size` per turn of the event loop, then calls `then`. */
+function logInBursts(size: number, then: () => void): void {
+  let next = 0;
+  const burst = () => {
+    logRecords(next, Math.min(next + size, count));
+    next += size;
+    if (next < count) setImmediate(burst);
+    else then();
+  };
+  burst();
+}
+
 function report(fields: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify(fields) + '\n');
 }
@@ -30,14 +42,7 @@ switch (scenario) {
   case 'exit-in-flight': {
     // Bursts across ticks keep the stream's writes going, so process.exit()
     // lands while a chunk is in flight on the thread pool.
-    let next = 0;
-    const burst = () => {
-      logRecords(next, Math.min(next + 1500, count));
-      next += 1500;
-      if (next >= count) process.exit(3);
-      setImmediate(burst);
-    };
-    burst();
+    logInBursts(1500, () => process.exit(3));
     break;
   }
   case 'return': {
@@ -102,27 +107,15 @@ switch (scenario) {
   }
   case 'exit-while-closing': {
     // Bursts across ticks, then close() and, before it resolves, process.exit().
-    let next = 0;
-    const burst = () => {
-      logRecords(next, Math.min(next + 1500, count));
-      next += 1500;
-      if (next < count) return void setImmediate(burst);
+    logInBursts(1500, () => {
       void session.close();
       process.exit(3);
-    };
-    burst();
+    });
     break;
   }
   case 'close-async': {
     // Bursts across ticks, so the stream's asynchronous writes meet the failure.
-    let next = 0;
-    const burst = () => {
-      logRecords(next, Math.min(next + 100, count));
-      next += 100;
-      if (next < count) setImmediate(burst);
-      else session.close().then(() => report({ closed: true, dropped: session.dropped }));
-    };
-    burst();
+    logInBursts(100, () => void session.close().then(() => report({ closed: true, dropped: session.dropped })));
     break;
   }
   default:
