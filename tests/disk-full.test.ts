@@ -1,7 +1,8 @@
 /**
  * A failure to write never crashes the host (design.md §4): the disk fills up
- * under a real tmpfs of 256 KiB; the program goes on, says so once on stderr,
- * counts what it dropped, and close() resolves.
+ * under a real tmpfs of 256 KiB, or the log's fd is closed behind our back.
+ * The program goes on, says so once on stderr, counts what it dropped, and
+ * close() resolves.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { onlyLogFile, runScenario, fileLines } from './helpers/run.ts';
+import { onlyLogFile, runScenario, fileLines, sequenceOf, sequenceProblem, tempDir } from './helpers/run.ts';
 
 /** A 256 KiB tmpfs, unmounted and removed when the test ends; undefined when this machine does not allow mounting. */
 function mountSmallDisk(t: { after(fn: () => void): void }): string | undefined {
@@ -48,3 +49,18 @@ for (const scenario of ['close', 'close-async'] as const) {
     assert.equal(landed + report.dropped, records, `${landed} landed whole + ${report.dropped} dropped = ${records}`);
   });
 }
+
+test('the log fd is closed behind our back (EBADF): the program runs on, one line on stderr, the rest counted as dropped', { skip: process.platform !== 'linux' && 'needs /proc/self/fd' }, async (t) => {
+  const dir = tempDir(t);
+  const records = 2000;
+  const result = await runScenario(['ebadf', dir, String(records), 'rec']);
+  assert.equal(result.code, 0, `exit code; stderr: ${result.stderr}`);
+  const stderrLines = result.stderr.trim().split('\n');
+  assert.equal(stderrLines.length, 1, `one line on stderr: ${result.stderr}`);
+  assert.match(stderrLines[0], /^automake logging: cannot write to .*: EBADF: bad file descriptor/);
+  const report = JSON.parse(result.stdout) as { closed: boolean; dropped: number };
+  assert.equal(report.closed, true, 'close() resolved');
+  // The first half was flushed before the fd was closed; the second half and the ERROR were not written.
+  assert.equal(sequenceProblem(sequenceOf(onlyLogFile(dir), 'rec'), records / 2), undefined);
+  assert.equal(report.dropped, records / 2 + 1);
+});

@@ -4,6 +4,7 @@
  *   node --import tsx tests/helpers/scenario.ts <scenario> <logDir> [count] [tag]
  * Every record's message is `<tag> <n>` so the parent can check count and order.
  */
+import * as fs from 'node:fs';
 import { initLogging, type LogSession } from '../../lib/logging.ts';
 
 const [scenario, dir, countText = '1000', tag = 'rec'] = process.argv.slice(2);
@@ -116,6 +117,24 @@ switch (scenario) {
   case 'close-async': {
     // Bursts across ticks, so the stream's asynchronous writes meet the failure.
     logInBursts(100, () => void session.close().then(() => report({ closed: true, dropped: session.dropped })));
+    break;
+  }
+  case 'ebadf': {
+    // Something closes our log's fd behind our back; logging must go on, not throw.
+    logRecords(0, count / 2);
+    session.flushSync();
+    const fd = fs.readdirSync('/proc/self/fd').map(Number).find((n) => {
+      try {
+        return fs.readlinkSync(`/proc/self/fd/${n}`) === session.filePath;
+      } catch {
+        return false;
+      }
+    });
+    if (fd === undefined) throw new Error('the log file has no fd');
+    fs.closeSync(fd);
+    logRecords(count / 2, count);
+    log.error(`${tag} after the fd was closed`);
+    void session.close().then(() => report({ closed: true, dropped: session.dropped }));
     break;
   }
   default:
