@@ -250,7 +250,7 @@ test('a file that cannot be deleted is reported with its code and the next file 
   const files = [0, 1, 2, 3, 4].map((i) => makeLog(dir, `automake_2020-01-0${i + 1}_${deadPid(i)}.log`));
   const stuck = files[2];
   if (!makeImmutable(stuck)) {
-    t.skip('chattr +i does not work here, and root ignores permission bits: no way to make unlink fail');
+    t.skip('chattr +i needs root and a filesystem that supports it; nothing else makes one unlink in a directory fail');
     return;
   }
   let report;
