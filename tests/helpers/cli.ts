@@ -120,9 +120,16 @@ export function localDate(date = new Date()): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 }
 
-/** The log file the process `pid` wrote in `dir` (named with today's date). */
+/**
+ * The log file the process `pid` wrote in `dir`, found by its PID, since its date
+ * is the day the session started: a test that runs across midnight must still find
+ * it. Where there is none, the name it would have today.
+ */
 export function logOf(dir: string, pid: number): string {
-  return path.join(dir, `automake_${localDate()}_${pid}.log`);
+  const ofPid = new RegExp(`^automake_\\d{4}-\\d{2}-\\d{2}_${pid}\\.log$`);
+  const names = fs.readdirSync(dir).filter((name) => ofPid.test(name));
+  if (names.length > 1) throw new Error(`More than one log for PID ${pid} in ${dir}: ${names.join(', ')}`);
+  return path.join(dir, names[0] ?? `automake_${localDate()}_${pid}.log`);
 }
 
 /** The PID of a process that has just ended: the PID of a session that is over. */

@@ -15,6 +15,12 @@ import * as path from 'node:path';
 import { initLogging, logFileName, LoggingSetupError } from '../../lib/logging.ts';
 
 const [mode, dir, target] = process.argv.slice(2);
+// The obstacle must carry the name initLogging picks a moment later, so it may not
+// be planted in the last second before local midnight: wait for the new day.
+const SAFE_MS = 1000;
+if (logFileName(new Date(), 1) !== logFileName(new Date(Date.now() + SAFE_MS), 1)) {
+  await new Promise((resolve) => setTimeout(resolve, SAFE_MS));
+}
 const planted = path.join(dir, logFileName(new Date(), process.pid));
 let readerFd: number | undefined;
 
