@@ -203,6 +203,61 @@ test('a file whose PID has exited is deleted once old', async (t) => {
   assert.deepEqual(report.deleted, [file]);
 });
 
+/**
+ * Runs `script` (plain JavaScript beside lib/logging.ts compiled to logging.mjs)
+ * as the user nobody, under a private /proc mounted with hidepid=2: the processes
+ * of other users are invisible, as on a hardened server. A reason to skip
+ * where this machine cannot do that (not root, no mount namespaces).
+ */
+function runAsNobodyUnderHidepid(t: TestContext, script: string, args: string[]): { stdout: string } | { skip: string } {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return { skip: 'mounting a private /proc with hidepid needs root on Linux' };
+  const bin = makeTempDir(t);
+  fs.chmodSync(bin, 0o755);
+  // tsx cannot be assumed readable by nobody, so the logger is compiled with tsx's own esbuild.
+  execFileSync(path.join(REPO_ROOT, 'node_modules', '.bin', 'esbuild'), [
+    path.join(REPO_ROOT, 'lib', 'logging.ts'), '--format=esm', '--platform=node', '--target=node20', `--outfile=${path.join(bin, 'logging.mjs')}`, '--log-level=warning',
+  ]);
+  fs.writeFileSync(path.join(bin, 'child.mjs'), script);
+  fs.writeFileSync(path.join(bin, 'probe.mjs'), '');
+  for (const name of fs.readdirSync(bin)) fs.chmodSync(path.join(bin, name), 0o644);
+  const asNobody = `mount -t proc -o hidepid=2 proc /proc && exec setpriv --reuid=65534 --regid=65534 --clear-groups "$0" "$@"`;
+  try {
+    // Also proves that nobody can reach node and the temporary directory.
+    execFileSync('unshare', ['-m', '--', 'sh', '-c', asNobody, process.execPath, path.join(bin, 'probe.mjs')], { stdio: 'pipe' });
+  } catch (error) {
+    const lines = String((error as { stderr?: Buffer }).stderr || error).split('\n');
+    const why = lines.find((line) => /error|denied|not permitted|cannot/i.test(line)) ?? lines[0];
+    return { skip: `cannot run as nobody under a private hidepid /proc here: ${why.trim()}` };
+  }
+  const stdout = execFileSync('unshare', ['-m', '--', 'sh', '-c', asNobody, process.execPath, path.join(bin, 'child.mjs'), ...args], { encoding: 'utf8' });
+  return { stdout };
+}
+
+test('where /proc hides other users\' processes (hidepid), another user\'s running session is still kept', (t) => {
+  const dir = makeTempDir(t);
+  // nobody may delete in it; the files stay root's.
+  fs.chmodSync(dir, 0o777);
+  const running = makeLog(dir, `automake_2020-01-01_${liveChildPid(t)}.log`);
+  const dead = makeLog(dir, `automake_2020-01-01_${deadPid()}.log`);
+  const script = [
+    "import * as fs from 'node:fs';",
+    "import { pruneOldLogs } from './logging.mjs';",
+    'const report = pruneOldLogs(process.argv[2], { now: Number(process.argv[3]) });',
+    "console.log(JSON.stringify({ uid: process.getuid(), seesPid1: fs.existsSync('/proc/1'), report }));",
+  ].join('\n');
+  const result = runAsNobodyUnderHidepid(t, script, [dir, String(FAR_FUTURE)]);
+  if ('skip' in result) {
+    t.skip(result.skip);
+    return;
+  }
+  const { uid, seesPid1, report } = JSON.parse(result.stdout);
+  // The case under test: /proc does not list every process, so it cannot be trusted.
+  assert.equal(uid, 65534);
+  assert.equal(seesPid1, false);
+  assert.deepEqual(report, { deleted: [dead], kept: 1, errors: [] });
+  assert.ok(fs.existsSync(running));
+});
+
 test('the dead PIDs used by these tests are beyond pid_max and within what the implementation asks the kernel about', () => {
   assert.ok(deadPid() >= pidMax());
   assert.ok(deadPid(99) <= MAX_CHECKED_PID);
