@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cliShellCommand, HAS_SCRIPT, logOf, makeLogDir, runCli, startCli } from './helpers/cli.ts';
+import { AS_NOBODY, cannotRunAsNobody, cliShellCommand, HAS_SCRIPT, logOf, makeLogDir, runCli, startCli } from './helpers/cli.ts';
 
 const RECORD = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} - (\S+) - ([A-Z]+) - (.*)$/;
 
@@ -75,13 +75,41 @@ describe('exec', { concurrency: true }, () => {
 
   test('exec of a command that does not exist exits 127 with a one-line error and an ERROR record', async (t) => {
     const dir = makeLogDir(t);
-    const running = startCli(['exec', '--', 'no-such-command-here', 'x'], { dir });
+    // A PATH of one empty directory: no entry of the tester's PATH can change the answer.
+    const running = startCli(['exec', '--', 'no-such-command-here', 'x'], { dir, env: { PATH: makeLogDir(t) } });
     running.child.stdin.end();
     const result = await running.done;
     assert.equal(result.code, 127);
     assert.equal(result.stderr, 'automake: Cannot run no-such-command-here: command not found\n');
     const error = recordsOf(logOf(dir, running.pid)).find((r) => r[1] === 'ERROR');
     assert.deepEqual(error, ['automake.exec', 'ERROR', 'Cannot run no-such-command-here: command not found code=ENOENT exitCode=127']);
+  });
+
+  test('exec of a command that PATH holds but that is not executable exits 126, as in bash', async (t) => {
+    const dir = makeLogDir(t);
+    const bin = makeLogDir(t);
+    fs.writeFileSync(path.join(bin, 'my-tool'), '#!/bin/sh\necho ran\n', { mode: 0o644 });
+    const result = await runCli(['exec', '--', 'my-tool'], { dir, env: { PATH: `${makeLogDir(t)}:${bin}` } });
+    assert.equal(result.code, 126);
+    assert.equal(result.stdout, '');
+    assert.equal(result.stderr, 'automake: Cannot run my-tool: permission denied\n');
+  });
+
+  test('a directory in PATH that cannot be entered does not make a missing command "permission denied": 127, as in bash', async (t) => {
+    const why = cannotRunAsNobody();
+    if (why !== undefined) return t.skip(why);
+    const dir = makeLogDir(t);
+    fs.chmodSync(dir, 0o777);
+    // 0700 and root's: nobody's search of PATH fails there with EACCES, and finds nothing after it.
+    const locked = makeLogDir(t);
+    const running = startCli(['exec', '--', 'no-such-command-here'], { dir, env: { PATH: `${locked}:${makeLogDir(t)}` }, runAs: AS_NOBODY });
+    running.child.stdin.end();
+    const result = await running.done;
+    assert.equal(result.code, 127);
+    assert.equal(result.stderr, 'automake: Cannot run no-such-command-here: command not found\n');
+    const error = recordsOf(logOf(dir, running.pid)).find((r) => r[1] === 'ERROR');
+    // EACCES: the case under test, not a plain ENOENT.
+    assert.deepEqual(error, ['automake.exec', 'ERROR', 'Cannot run no-such-command-here: command not found code=EACCES exitCode=127']);
   });
 
   test('exec of a file that is not executable exits 126', async (t) => {

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
+import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import { isatty } from 'node:tty';
@@ -72,6 +73,17 @@ function waitForExit(child: ChildProcess): Promise<Ended> {
   });
 }
 
+/** Whether some directory in PATH that we may enter holds a file named `command`. */
+function isInPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => {
+    try {
+      return fs.statSync(path.join(dir || '.', command)).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** What a shell would say and exit with: 127 when the command is not found, 126 when it cannot be run. */
 function cannotRun(command: string, error: unknown, logger: Logger): ExecResult {
   const code = (error as NodeJS.ErrnoException).code ?? 'UNKNOWN';
@@ -83,6 +95,11 @@ function cannotRun(command: string, error: unknown, logger: Logger): ExecResult 
     reason = 'its interpreter was not found';
   } else if (code === 'ENOENT') {
     reason = hasPath ? 'no such file' : 'command not found';
+    exitCode = 127;
+  } else if (code === 'EACCES' && !hasPath && !isInPath(command)) {
+    // The search met a directory in PATH it may not enter and found the command
+    // nowhere else; bash calls that not found (127), and so do we.
+    reason = 'command not found';
     exitCode = 127;
   } else if (code === 'EACCES') {
     reason = 'permission denied';

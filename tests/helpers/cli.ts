@@ -37,6 +37,22 @@ export interface CliOptions {
   /** Written to stdin, which is then closed; without it stdin is empty. */
   input?: string;
   cwd?: string;
+  /** A command that execs node as another user (so the PID stays the CLI's): `AS_NOBODY`. */
+  runAs?: string[];
+}
+
+// By its full path, so that a test's own PATH does not decide whether it is found.
+const SETPRIV = (process.env.PATH ?? '').split(':').map((dir) => path.join(dir, 'setpriv')).find((file) => fs.existsSync(file)) ?? 'setpriv';
+
+/** Runs the command line as the user nobody (root only; see `cannotRunAsNobody`). */
+export const AS_NOBODY = [SETPRIV, '--reuid=65534', '--regid=65534', '--clear-groups'];
+
+/** Why the command line cannot run as nobody here, or undefined when it can. */
+export function cannotRunAsNobody(): string | undefined {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return 'running as another user needs root on Linux';
+  const result = spawnSync(AS_NOBODY[0], [...AS_NOBODY.slice(1), process.execPath, ...cliArgv(['--version'])], { encoding: 'utf8' });
+  if (result.status === 0) return undefined;
+  return `the command line does not run as nobody here: ${(result.stderr || String(result.error)).trim().split('\n')[0]}`;
 }
 
 /** The environment of a run: ours without any AUTOMAKE_ variable a developer may have set, plus the test's. */
@@ -64,7 +80,8 @@ export interface RunningCli {
 
 /** Starts the command line with `args`; stdin stays open until `child.stdin.end()`. */
 export function startCli(args: string[], options: CliOptions): RunningCli {
-  const child = spawn(process.execPath, cliArgv(args), { cwd: options.cwd ?? ROOT, env: cliEnv(options) });
+  const argv = [...(options.runAs ?? []), process.execPath, ...cliArgv(args)];
+  const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd ?? ROOT, env: cliEnv(options) });
   let stdout = '';
   let stderr = '';
   const waiters: { text: string; resolve: () => void }[] = [];
