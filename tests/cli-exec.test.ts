@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AS_NOBODY, cannotRunAsNobody, cliShellCommand, HAS_SCRIPT, logOf, makeLogDir, runCli, startCli } from './helpers/cli.ts';
+import { cannotRunAsNobody, cliShellCommand, HAS_SCRIPT, logOf, makeLogDir, runCli, startCli } from './helpers/cli.ts';
+import { AS_NOBODY } from './helpers/fixtures.ts';
 
 const RECORD = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} - (\S+) - ([A-Z]+) - (.*)$/;
 

@@ -13,7 +13,7 @@ import { test, type TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { logFileTime, parseLogFileName, pruneOldLogs } from '../lib/logging.ts';
-import { deadPid, fileTimeOf, lastJsonLine, makeTempDir, MAX_CHECKED_PID, pidMax, REPO_ROOT, runTsx } from './helpers/fixtures.ts';
+import { AS_NOBODY, deadPid, fileTimeOf, lastJsonLine, makeTempDir, MAX_CHECKED_PID, pidMax, REPO_ROOT, runTsx } from './helpers/fixtures.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 // Far enough ahead that every file made by these tests is old.
@@ -220,16 +220,17 @@ function runAsNobodyUnderHidepid(t: TestContext, script: string, args: string[])
   fs.writeFileSync(path.join(bin, 'child.mjs'), script);
   fs.writeFileSync(path.join(bin, 'probe.mjs'), '');
   for (const name of fs.readdirSync(bin)) fs.chmodSync(path.join(bin, name), 0o644);
-  const asNobody = `mount -t proc -o hidepid=2 proc /proc && exec setpriv --reuid=65534 --regid=65534 --clear-groups "$0" "$@"`;
+  const underHidepid = (file: string, ...rest: string[]) =>
+    ['-m', '--', 'sh', '-c', 'mount -t proc -o hidepid=2 proc /proc && exec "$0" "$@"', ...AS_NOBODY, process.execPath, path.join(bin, file), ...rest];
   try {
     // Also proves that nobody can reach node and the temporary directory.
-    execFileSync('unshare', ['-m', '--', 'sh', '-c', asNobody, process.execPath, path.join(bin, 'probe.mjs')], { stdio: 'pipe' });
+    execFileSync('unshare', underHidepid('probe.mjs'), { stdio: 'pipe' });
   } catch (error) {
     const lines = String((error as { stderr?: Buffer }).stderr || error).split('\n');
     const why = lines.find((line) => /error|denied|not permitted|cannot/i.test(line)) ?? lines[0];
     return { skip: `cannot run as nobody under a private hidepid /proc here: ${why.trim()}` };
   }
-  const stdout = execFileSync('unshare', ['-m', '--', 'sh', '-c', asNobody, process.execPath, path.join(bin, 'child.mjs'), ...args], { encoding: 'utf8' });
+  const stdout = execFileSync('unshare', underHidepid('child.mjs', ...args), { encoding: 'utf8' });
   return { stdout };
 }
 

@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { TestContext } from 'node:test';
 
+import { AS_NOBODY } from './fixtures.ts';
+
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const MAIN = path.join(ROOT, 'lib', 'main.ts');
 // tsx by absolute URL, so that the command line can run from any working directory.
@@ -40,12 +42,6 @@ export interface CliOptions {
   /** A command that execs node as another user (so the PID stays the CLI's): `AS_NOBODY`. */
   runAs?: string[];
 }
-
-// By its full path, so that a test's own PATH does not decide whether it is found.
-const SETPRIV = (process.env.PATH ?? '').split(':').map((dir) => path.join(dir, 'setpriv')).find((file) => fs.existsSync(file)) ?? 'setpriv';
-
-/** Runs the command line as the user nobody (root only; see `cannotRunAsNobody`). */
-export const AS_NOBODY = [SETPRIV, '--reuid=65534', '--regid=65534', '--clear-groups'];
 
 /** Why the command line cannot run as nobody here, or undefined when it can. */
 export function cannotRunAsNobody(): string | undefined {

@@ -22,6 +22,12 @@ export function makeTempDir(t: TestContext, label = 'automake-core-'): string {
   return dir;
 }
 
+// By its full path, so that a test's own PATH does not decide whether it is found.
+const SETPRIV = (process.env.PATH ?? '').split(':').map((dir) => path.join(dir, 'setpriv')).find((file) => fs.existsSync(file)) ?? 'setpriv';
+
+/** A command prefix that execs the rest as the user nobody, keeping the PID (root only). */
+export const AS_NOBODY = [SETPRIV, '--reuid=65534', '--regid=65534', '--clear-groups'];
+
 /** `YYYY-MM-DD` of `date` in local time, written independently of the implementation. */
 export function localDateString(date: Date): string {
   const yyyy = String(date.getFullYear()).padStart(4, '0');
