@@ -384,7 +384,7 @@ async function sendsOctetCountedRfc5424(t: TestContext, shipper: Shipper): Promi
   mkdirSync(logs);
   const frames: Frame[] = [];
   const server = createServer((socket) => {
-    let pending = Buffer.alloc(0);
+    let pending: Buffer = Buffer.alloc(0);
     socket.on('data', (data: Buffer) => {
       const parsed = parseFrames(Buffer.concat([pending, data]));
       frames.push(...parsed.frames);
