@@ -418,18 +418,21 @@ async function sendsOctetCountedRfc5424(t: TestContext, shipper: Shipper): Promi
 
 // ---------------------------------------------------------------------------
 
-for (const [name, find] of [
-  ['syslog-ng', syslogNg],
-  ['rsyslog', rsyslog],
-] as const) {
-  describe(`${name} (contrib/${name})`, () => {
-    const shipper = find();
-    const skip = typeof shipper === 'string' ? `${name} cannot run here: ${shipper}` : false;
-    test('ships every record of concurrent text and JSON sessions once, whole and in its session file, across pruning and a restart', { skip }, (t) =>
-      everyRecordOnceWholeAndAttributed(t, shipper as Shipper),
-    );
-    test('sends each record as one RFC 5424 message, octet-counted, with the session PID, file and the level as severity', { skip }, (t) =>
-      sendsOctetCountedRfc5424(t, shipper as Shipper),
-    );
-  });
-}
+// The two shippers wait on timeouts and polls far more than they compute: run them side by side.
+describe('shipping with the real daemons', { concurrency: 2 }, () => {
+  for (const [name, find] of [
+    ['syslog-ng', syslogNg],
+    ['rsyslog', rsyslog],
+  ] as const) {
+    describe(`${name} (contrib/${name})`, () => {
+      const shipper = find();
+      const skip = typeof shipper === 'string' ? `${name} cannot run here: ${shipper}` : false;
+      test('ships every record of concurrent text and JSON sessions once, whole and in its session file, across pruning and a restart', { skip }, (t) =>
+        everyRecordOnceWholeAndAttributed(t, shipper as Shipper),
+      );
+      test('sends each record as one RFC 5424 message, octet-counted, with the session PID, file and the level as severity', { skip }, (t) =>
+        sendsOctetCountedRfc5424(t, shipper as Shipper),
+      );
+    });
+  }
+});
