@@ -73,11 +73,11 @@ const SIGNAL_TRIALS = 3;
 
 /** Starts the busy-logging child, waits until it has logged a while, and sends `signal`. */
 async function signalChild(scenario: string, dir: string, signal: NodeJS.Signals) {
-  const child = startNode(fixture('scenario.ts'), [scenario, dir, '0', 'rec']);
-  const ready = await child.firstLine;
+  const running = startNode(fixture('scenario.ts'), [scenario, dir, '0', 'rec']);
+  const ready = await running.firstLine;
   assert.match(ready, /"ready":true/, 'the child started logging');
-  child.child.kill(signal);
-  return child.done;
+  running.child.kill(signal);
+  return running.done;
 }
 
 for (const signal of SIGNALS) {
