@@ -2,37 +2,36 @@
  * `automake exec -- CMD`: a command run as a logged session, its output on the
  * terminal unchanged and in the log line by line, its end and its signals.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cannotRunAsNobody, cliShellCommand, HAS_SCRIPT, logOf, makeLogDir, runCli, startCli } from './helpers/cli.ts';
-import { AS_NOBODY } from './helpers/fixtures.ts';
-
-const RECORD = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} - (\S+) - ([A-Z]+) - (.*)$/;
+import { AS_NOBODY } from './helpers/child.ts';
+import { cannotRunAsNobody, HAS_SCRIPT, runCli, startCli, startCliOnTerminal } from './helpers/cli.ts';
+import { logOf, tempDir } from './helpers/log-files.ts';
+import { TEXT_RECORD } from './helpers/records.ts';
 
 /** The records of a text log as [logger, level, message]. */
 function recordsOf(file: string): [string, string, string][] {
   return fs.readFileSync(file, 'utf8').split('\n').filter((line) => line !== '').map((line) => {
-    const match = RECORD.exec(line);
+    const match = TEXT_RECORD.exec(line);
     assert.ok(match, `a record: ${line}`);
-    return [match[1], match[2], match[3]];
+    return [match[8], match[9], match[10]];
   });
 }
 
 describe('exec', { concurrency: true }, () => {
   test('exec passes stdout and stderr through unchanged and exits with the command\'s code', async (t) => {
     const script = 'printf "out 1\\nout 2\\n"; printf "err 1\\n" >&2; exit 3';
-    const result = await runCli(['exec', '--', 'sh', '-c', script], { dir: makeLogDir(t) });
+    const result = await runCli(['exec', '--', 'sh', '-c', script], { dir: tempDir(t) });
     assert.equal(result.code, 3);
     assert.equal(result.stdout, 'out 1\nout 2\n');
     assert.equal(result.stderr, 'err 1\n');
   });
 
   test('exec logs the command line, the working directory, each line under its stream and level, and the exit code', async (t) => {
-    const dir = makeLogDir(t);
-    const cwd = makeLogDir(t);
+    const dir = tempDir(t);
+    const cwd = tempDir(t);
     const running = startCli(['exec', '--', 'sh', '-c', 'echo "to out"; echo "to err" >&2; exit 4', 'my arg'], { dir, cwd });
     running.child.stdin.end();
     const result = await running.done;
@@ -48,7 +47,7 @@ describe('exec', { concurrency: true }, () => {
   });
 
   test('exec logs a last line that has no newline, and the terminal gets it as it was', async (t) => {
-    const dir = makeLogDir(t);
+    const dir = tempDir(t);
     const running = startCli(['exec', '--', 'printf', 'first\\nno newline'], { dir });
     running.child.stdin.end();
     const result = await running.done;
@@ -58,7 +57,7 @@ describe('exec', { concurrency: true }, () => {
   });
 
   test('exec passes control characters to the terminal raw and logs them escaped', async (t) => {
-    const dir = makeLogDir(t);
+    const dir = tempDir(t);
     const running = startCli(['exec', '--', 'printf', '\\033[31mred\\033[0m\\n'], { dir });
     running.child.stdin.end();
     const result = await running.done;
@@ -69,15 +68,15 @@ describe('exec', { concurrency: true }, () => {
   });
 
   test('exec gives the command the terminal\'s stdin', async (t) => {
-    const result = await runCli(['exec', '--', 'cat'], { dir: makeLogDir(t), input: 'typed line\n' });
+    const result = await runCli(['exec', '--', 'cat'], { dir: tempDir(t), input: 'typed line\n' });
     assert.equal(result.code, 0);
     assert.equal(result.stdout, 'typed line\n');
   });
 
   test('exec of a command that does not exist exits 127 with a one-line error and an ERROR record', async (t) => {
-    const dir = makeLogDir(t);
+    const dir = tempDir(t);
     // A PATH of one empty directory: no entry of the tester's PATH can change the answer.
-    const running = startCli(['exec', '--', 'no-such-command-here', 'x'], { dir, env: { PATH: makeLogDir(t) } });
+    const running = startCli(['exec', '--', 'no-such-command-here', 'x'], { dir, env: { PATH: tempDir(t) } });
     running.child.stdin.end();
     const result = await running.done;
     assert.equal(result.code, 127);
@@ -87,10 +86,10 @@ describe('exec', { concurrency: true }, () => {
   });
 
   test('exec of a command that PATH holds but that is not executable exits 126, as in bash', async (t) => {
-    const dir = makeLogDir(t);
-    const bin = makeLogDir(t);
+    const dir = tempDir(t);
+    const bin = tempDir(t);
     fs.writeFileSync(path.join(bin, 'my-tool'), '#!/bin/sh\necho ran\n', { mode: 0o644 });
-    const result = await runCli(['exec', '--', 'my-tool'], { dir, env: { PATH: `${makeLogDir(t)}:${bin}` } });
+    const result = await runCli(['exec', '--', 'my-tool'], { dir, env: { PATH: `${tempDir(t)}:${bin}` } });
     assert.equal(result.code, 126);
     assert.equal(result.stdout, '');
     assert.equal(result.stderr, 'automake: Cannot run my-tool: permission denied\n');
@@ -99,11 +98,11 @@ describe('exec', { concurrency: true }, () => {
   test('a directory in PATH that cannot be entered does not make a missing command "permission denied": 127, as in bash', async (t) => {
     const why = cannotRunAsNobody();
     if (why !== undefined) return t.skip(why);
-    const dir = makeLogDir(t);
+    const dir = tempDir(t);
     fs.chmodSync(dir, 0o777);
     // 0700 and root's: nobody's search of PATH fails there with EACCES, and finds nothing after it.
-    const locked = makeLogDir(t);
-    const running = startCli(['exec', '--', 'no-such-command-here'], { dir, env: { PATH: `${locked}:${makeLogDir(t)}` }, runAs: AS_NOBODY });
+    const locked = tempDir(t);
+    const running = startCli(['exec', '--', 'no-such-command-here'], { dir, env: { PATH: `${locked}:${tempDir(t)}` }, runAs: AS_NOBODY });
     running.child.stdin.end();
     const result = await running.done;
     assert.equal(result.code, 127);
@@ -114,8 +113,8 @@ describe('exec', { concurrency: true }, () => {
   });
 
   test('exec of a file that is not executable exits 126', async (t) => {
-    const dir = makeLogDir(t);
-    const script = path.join(makeLogDir(t), 'not-executable.sh');
+    const dir = tempDir(t);
+    const script = path.join(tempDir(t), 'not-executable.sh');
     fs.writeFileSync(script, '#!/bin/sh\necho ran\n', { mode: 0o644 });
     const result = await runCli(['exec', '--', script], { dir });
     assert.equal(result.code, 126);
@@ -124,7 +123,7 @@ describe('exec', { concurrency: true }, () => {
   });
 
   test('a SIGINT reaches the command first; exec waits for it, logs the interruption and exits with its code', async (t) => {
-    const dir = makeLogDir(t);
+    const dir = tempDir(t);
     const script = 'trap "echo cleaning up; exit 5" INT; echo ready; while :; do sleep 0.05; done';
     const running = startCli(['exec', '--', 'sh', '-c', script], { dir });
     await running.waitForStdout('ready\n');
@@ -138,7 +137,7 @@ describe('exec', { concurrency: true }, () => {
   });
 
   test('a command killed by a signal makes exec exit 128+N, as a shell does', async (t) => {
-    const dir = makeLogDir(t);
+    const dir = tempDir(t);
     const running = startCli(['exec', '--', 'sh', '-c', 'echo ready; exec sleep 30'], { dir });
     await running.waitForStdout('ready\n');
     running.child.kill('SIGTERM');
@@ -149,35 +148,21 @@ describe('exec', { concurrency: true }, () => {
   });
 
   test('Ctrl-C on a terminal ends the command and the log records the interruption', { skip: !HAS_SCRIPT && 'needs util-linux script' }, async (t) => {
-    const dir = makeLogDir(t);
-    // `script` runs its command through $SHELL, which shares the terminal's process group and
-    // would get the SIGINT too (dash dies of it), so the shell execs the command line instead
-    // and `script -e` hands back its exit code.
-    const command = `exec ${cliShellCommand(['exec', '--', 'sh', '-c', 'echo ready; exec sleep 30'])}`;
-    const child = spawn('script', ['-qec', command, '/dev/null'], { env: { ...process.env, AUTOMAKE_LOG_DIR: dir } });
-    let output = '';
-    let pressed = false;
-    child.stdin.on('error', () => {});
-    child.stdout.setEncoding('utf8').on('data', (data: string) => {
-      output += data;
-      // ETX is what the Ctrl-C key sends; the terminal turns it into SIGINT for the foreground group.
-      // The input stays open: at its end, `script` may hang up the terminal.
-      if (output.includes('ready') && !pressed) {
-        pressed = true;
-        child.stdin.write('\x03');
-      }
-    });
-    const giveUp = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    const code = await new Promise((resolve) => child.on('close', resolve));
-    clearTimeout(giveUp);
-    child.stdin.end();
+    const dir = tempDir(t);
+    const running = startCliOnTerminal(['exec', '--', 'sh', '-c', 'echo ready; exec sleep 30'], { dir });
+    await running.waitForStdout('ready');
+    // ETX is what the Ctrl-C key sends; the terminal turns it into SIGINT for the foreground group.
+    // The input stays open: at its end, `script` may hang up the terminal.
+    running.child.stdin.write('\x03');
+    const { code, stdout: output } = await running.done;
+    running.child.stdin.end();
     assert.equal(code, 130, `exit code of exec under a terminal; it printed: ${JSON.stringify(output)}`);
     const [log] = fs.readdirSync(dir);
     assert.match(fs.readFileSync(path.join(dir, log), 'utf8'), / - WARNING - Interrupted by SIGINT: the command was killed by SIGINT/);
   });
 
   test('exec does not wait for a background process that keeps the output open', async (t) => {
-    const dir = makeLogDir(t);
+    const dir = tempDir(t);
     const started = Date.now();
     const running = startCli(['exec', '--', 'sh', '-c', 'sleep 8 & echo started'], { dir });
     running.child.stdin.end();
@@ -188,7 +173,7 @@ describe('exec', { concurrency: true }, () => {
   });
 
   test('exec closes the command\'s output when its own stdout is closed, as a shell pipeline would', async (t) => {
-    const dir = makeLogDir(t);
+    const dir = tempDir(t);
     const running = startCli(['exec', '--', 'yes'], { dir });
     await running.waitForStdout('y\n');
     running.child.stdout.destroy();

@@ -2,15 +2,15 @@
  * `automake logs …`: listing, viewing, following, pruning and clearing session
  * logs, against real sessions run by the command line itself.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  cliShellCommand, delay, HAS_SCRIPT, logNames, logOf, makeLogDir, numberedLines, plantEndedLog, runCli, startCli, waitUntil,
-  type RunningCli,
-} from './helpers/cli.ts';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { RunningChild } from './helpers/child.ts';
+import { HAS_SCRIPT, numberedLines, runCli, startCli, startCliOnTerminal, waitUntil } from './helpers/cli.ts';
+import { DAY_MS, localDate, logNames, logOf, plantEndedLog, tempDir } from './helpers/log-files.ts';
+import { DATE } from './helpers/records.ts';
 
 interface ListedLog {
   file: string;
@@ -24,7 +24,6 @@ interface ListedLog {
   pruneDue: string | null;
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 async function listLogs(dir: string): Promise<ListedLog[]> {
   const result = await runCli(['logs', 'show', '--json'], { dir });
@@ -42,16 +41,37 @@ async function endedSession(dir: string, text: string): Promise<number> {
 }
 
 /** Starts `exec` of a command that runs until the test ends, once its log is written: a live session. */
-async function liveSession(t: TestContext, dir: string): Promise<RunningCli> {
+async function liveSession(t: TestContext, dir: string): Promise<RunningChild> {
   const running = startCli(['exec', '--', 'sh', '-c', 'echo ready; exec sleep 30'], { dir });
   t.after(() => running.child.kill('SIGKILL'));
   await running.waitForStdout('ready\n');
   return running;
 }
 
+const AGE_COLUMN = 4;
+
+/** Each line of `logs show`'s output cut into its cells (on the two-space gutter), with the AGE as `Ns`. */
+function tableCells(output: string): string[][] {
+  return output.split('\n').map((line) => line.split(/ {2,}/).map((cell, column) => (column === AGE_COLUMN ? cell.replace(/^\d+s$/, 'Ns') : cell)));
+}
+
+/** Asserts every row lines up under the header: a left-aligned cell starts where its header starts, a right-aligned one ends where it ends. */
+function assertColumnsAligned([header, ...rows]: string[], rightAligned: ReadonlySet<number>): void {
+  const spans = (line: string) => [...line.matchAll(/\S+(?: \S+)*/g)].map((match) => ({ start: match.index, end: match.index + match[0].length }));
+  const columns = spans(header);
+  for (const row of rows) {
+    const cells = spans(row);
+    assert.equal(cells.length, columns.length, `one cell a column: ${JSON.stringify(row)}`);
+    cells.forEach((cell, column) => {
+      const edge = rightAligned.has(column) ? 'end' : 'start';
+      assert.equal(cell[edge], columns[column][edge], `column ${column} lines up in ${JSON.stringify(row)}`);
+    });
+  }
+}
+
 describe('logs', { concurrency: true }, () => {
   test('logs show --json lists the sessions newest first with PID, size, status and when they are due for pruning', async (t) => {
-    const dir = makeLogDir(t);
+    const dir = tempDir(t);
     const older = await endedSession(dir, 'one');
     await delay(20);
     const newer = await endedSession(dir, 'two');
@@ -69,7 +89,7 @@ describe('logs', { concurrency: true }, () => {
   });
 
   test('logs show prints a table, and plain logs is the same', async (t) => {
-    const dir = makeLogDir(t);
+    const dir = tempDir(t);
     const pid = await endedSession(dir, 'hello');
     // One after the other: each would list the other, running, as a session too.
     const show = await runCli(['logs', 'show'], { dir });
@@ -78,13 +98,15 @@ describe('logs', { concurrency: true }, () => {
     const lines = show.stdout.split('\n');
     assert.equal(lines[0], `Session logs in ${dir}, newest first:`);
     assert.match(lines[2], /^FILE +PID +STARTED +SIZE +AGE +STATUS +PRUNED$/);
-    assert.match(lines[3], new RegExp(`^${path.basename(logOf(dir, pid))} +${pid} +\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} +\\d+ B +\\d+s +ended +in 6d 23h$`));
-    const withoutAge = (text: string) => text.replace(/ \d+s /g, ' Ns ');
-    assert.equal(withoutAge(plain.stdout), withoutAge(show.stdout));
+    assert.match(lines[3], new RegExp(`^${path.basename(logOf(dir, pid))} +${pid} +${DATE} \\d{2}:\\d{2} +\\d+ B +\\d+s +ended +in 6d 23h$`));
+    // Cell by cell, since the AGE cell ticks between the two runs and its width
+    // (9s, 10s) moves the padding after it; the padding is checked on its own.
+    assert.deepEqual(tableCells(plain.stdout), tableCells(show.stdout));
+    for (const output of [show, plain]) assertColumnsAligned(output.stdout.split('\n').slice(2, -1), new Set([1, 3]));
   });
 
   test('logs show on an empty directory says so, and --json prints an empty array', async (t) => {
-    const dir = makeLogDir(t);
+    const dir = tempDir(t);
     // One after the other: run together, each would list the other's live log.
     const table = await runCli(['logs', 'show'], { dir });
     const json = await runCli(['logs', 'show', '--json'], { dir });
@@ -93,7 +115,7 @@ describe('logs', { concurrency: true }, () => {
   });
 
   test('a live exec session is shown as running, and as ended once it is over', async (t) => {
-    const dir = makeLogDir(t);
+    const dir = tempDir(t);
     const live = await liveSession(t, dir);
     const whileRunning = await listLogs(dir);
     assert.deepEqual(whileRunning.map((log) => [log.pid, log.status]), [[live.pid, 'running']]);
@@ -104,7 +126,7 @@ describe('logs', { concurrency: true }, () => {
   });
 
   test('logs view -n N prints the last N lines bare, found by PID, by name or by path', async (t) => {
-    const dir = makeLogDir(t);
+    const dir = tempDir(t);
     const file = plantEndedLog(dir, numberedLines(100));
     const pid = path.basename(file).match(/_(\d+)\.log$/)![1];
     const results = await Promise.all([
@@ -119,7 +141,7 @@ describe('logs', { concurrency: true }, () => {
   });
 
   test('logs view prints 50 lines by default, all of a shorter file, and none for -n 0', async (t) => {
-    const dir = makeLogDir(t);
+    const dir = tempDir(t);
     const long = plantEndedLog(dir, numberedLines(120));
     const short = plantEndedLog(dir, 'only\ntwo lines without a newline');
     const [fifty, all, none] = await Promise.all([
@@ -133,7 +155,7 @@ describe('logs', { concurrency: true }, () => {
   });
 
   test('logs view without a target shows the newest session log other than its own', async (t) => {
-    const dir = makeLogDir(t);
+    const dir = tempDir(t);
     await endedSession(dir, 'first session');
     await delay(20);
     await endedSession(dir, 'second session');
@@ -145,7 +167,7 @@ describe('logs', { concurrency: true }, () => {
   });
 
   test('logs view -f prints a line appended after it started, and stops when the file is deleted', async (t) => {
-    const dir = makeLogDir(t);
+    const dir = tempDir(t);
     const file = plantEndedLog(dir, numberedLines(5));
     const follower = startCli(['logs', 'view', '-f', '-n', '1', path.basename(file)], { dir });
     t.after(() => follower.child.kill('SIGKILL'));
@@ -160,7 +182,7 @@ describe('logs', { concurrency: true }, () => {
   });
 
   test('logs view -f follows a live session and stops at Ctrl-C', async (t) => {
-    const dir = makeLogDir(t);
+    const dir = tempDir(t);
     const live = await liveSession(t, dir);
     const follower = startCli(['logs', 'view', '-f', String(live.pid)], { dir });
     t.after(() => follower.child.kill('SIGKILL'));
@@ -174,7 +196,7 @@ describe('logs', { concurrency: true }, () => {
   });
 
   test('logs prune --dry-run lists what it would delete and deletes nothing', async (t) => {
-    const dir = makeLogDir(t);
+    const dir = tempDir(t);
     const old = plantEndedLog(dir, 'old\n');
     await delay(300);
     const result = await runCli(['logs', 'prune', '--dry-run', '--retention-days', '0.000001'], { dir });
@@ -185,7 +207,7 @@ describe('logs', { concurrency: true }, () => {
   });
 
   test('logs prune deletes old logs of ended sessions and spares a running session\'s and newer ones', async (t) => {
-    const dir = makeLogDir(t);
+    const dir = tempDir(t);
     const live = await liveSession(t, dir);
     const old = plantEndedLog(dir, 'old\n');
     await delay(7000);
@@ -201,7 +223,7 @@ describe('logs', { concurrency: true }, () => {
   });
 
   test('logs clear refuses without --yes when stdin is not a terminal', async (t) => {
-    const dir = makeLogDir(t);
+    const dir = tempDir(t);
     const ended = plantEndedLog(dir, 'ended\n');
     const result = await runCli(['logs', 'clear'], { dir });
     assert.equal(result.code, 2);
@@ -210,7 +232,7 @@ describe('logs', { concurrency: true }, () => {
   });
 
   test('logs clear --yes deletes the logs of ended sessions and spares a running session\'s', async (t) => {
-    const dir = makeLogDir(t);
+    const dir = tempDir(t);
     const live = await liveSession(t, dir);
     const endedPid = await endedSession(dir, 'over');
     const planted = plantEndedLog(dir, 'ended\n');
@@ -228,20 +250,13 @@ describe('logs', { concurrency: true }, () => {
   });
 
   test('logs clear on a terminal lists the logs and deletes them only after "y"', { skip: !HAS_SCRIPT && 'needs util-linux script' }, async (t) => {
-    const dir = makeLogDir(t);
+    const dir = tempDir(t);
     const ended = plantEndedLog(dir, 'ended\n');
     const ask = async (answer: string) => {
-      const child = spawn('script', ['-qec', cliShellCommand(['logs', 'clear']), '/dev/null'], {
-        env: { ...process.env, AUTOMAKE_LOG_DIR: dir },
-      });
-      let output = '';
-      child.stdin.on('error', () => {});
-      child.stdout.setEncoding('utf8').on('data', (data: string) => {
-        output += data;
-        if (output.includes('[y/N]') && !child.stdin.writableEnded) child.stdin.end(answer);
-      });
-      await new Promise((resolve) => child.on('close', resolve));
-      return output;
+      const running = startCliOnTerminal(['logs', 'clear'], { dir });
+      await running.waitForStdout('[y/N]');
+      running.child.stdin.end(answer);
+      return (await running.done).stdout;
     };
     const declined = await ask('n\r');
     assert.ok(declined.includes(path.basename(ended)), 'the log is listed');
@@ -252,8 +267,24 @@ describe('logs', { concurrency: true }, () => {
     assert.ok(!fs.existsSync(ended));
   });
 
+  test('a symlink named like a log is never followed, read or deleted', async (t) => {
+    const dir = tempDir(t);
+    const secretDir = tempDir(t);
+    const secret = path.join(secretDir, 'secret.txt');
+    fs.writeFileSync(secret, 'the secret\n');
+    const name = `automake_${localDate()}_4194304.log`;
+    fs.symlinkSync(secret, path.join(dir, name));
+    const view = await runCli(['logs', 'view', name], { dir });
+    assert.equal(view.code, 2);
+    assert.ok(!view.stdout.includes('the secret'));
+    const clear = await runCli(['logs', 'clear', '--yes'], { dir });
+    assert.equal(clear.code, 0);
+    assert.ok(fs.lstatSync(path.join(dir, name)).isSymbolicLink(), 'the symlink is still there');
+    assert.equal(fs.readFileSync(secret, 'utf8'), 'the secret\n');
+  });
+
   test('concurrent sessions each get their own log, all listed, each viewable by PID', async (t) => {
-    const dir = makeLogDir(t);
+    const dir = tempDir(t);
     const pids = await Promise.all(['alpha', 'beta', 'gamma'].map((word) => endedSession(dir, word)));
     await waitUntil(() => logNames(dir).length === 3, 5000, 'three logs');
     const listed = await listLogs(dir);

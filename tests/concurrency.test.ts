@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileLines, runScenario, sequenceOf, sequenceProblem, tempDir } from './helpers/run.ts';
+import { runScenario } from './helpers/child.ts';
+import { tempDir } from './helpers/log-files.ts';
+import { fileLines, LOG_NAME, sequenceOf, sequenceProblem } from './helpers/records.ts';
 
 const PROCESSES = 20;
 const RECORDS = 20_000;
@@ -14,7 +16,7 @@ test('twenty processes started together, 20,000 records each: twenty files, each
     Array.from({ length: PROCESSES }, (_, k) => runScenario(['return', dir, String(RECORDS), `p${k}`])),
   );
   for (const [k, result] of results.entries()) assert.equal(result.code, 0, `process ${k}: ${result.stderr}`);
-  const files = readdirSync(dir).filter((name) => /^automake_\d{4}-\d{2}-\d{2}_\d+\.log$/.test(name));
+  const files = readdirSync(dir).filter((name) => LOG_NAME.test(name));
   assert.equal(files.length, PROCESSES, 'one file per process');
   const tagsSeen = new Set<string>();
   for (const name of files) {

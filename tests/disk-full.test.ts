@@ -10,7 +10,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { onlyLogFile, runScenario, fileLines, sequenceOf, sequenceProblem, tempDir } from './helpers/run.ts';
+import { runScenario } from './helpers/child.ts';
+import { onlyLogFile, tempDir } from './helpers/log-files.ts';
+import { DATE, fileLines, sequenceOf, sequenceProblem } from './helpers/records.ts';
 
 /** A 256 KiB tmpfs, unmounted and removed when the test ends; undefined when this machine does not allow mounting. */
 function mountSmallDisk(t: { after(fn: () => void): void }): string | undefined {
@@ -41,7 +43,7 @@ for (const scenario of ['close', 'close-async'] as const) {
     assert.equal(result.code, 0, `exit code; stderr: ${result.stderr}`);
     const stderrLines = result.stderr.trim().split('\n');
     assert.equal(stderrLines.length, 1, `one line on stderr: ${result.stderr}`);
-    assert.match(stderrLines[0], /^automake logging: cannot write to .*automake_\d{4}-\d{2}-\d{2}_\d+\.log: ENOSPC: no space left on device/);
+    assert.match(stderrLines[0], new RegExp(`^automake logging: cannot write to .*automake_${DATE}_\\d+\\.log: ENOSPC: no space left on device`));
     const report = JSON.parse(result.stdout) as { closed: boolean; dropped: number };
     assert.equal(report.closed, true, 'close() resolved');
     const landed = fileLines(onlyLogFile(disk)).length;

@@ -6,10 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { onlyLogFile, ROOT, startNode, tempDir } from './helpers/run.ts';
+import { fixture, runNode } from './helpers/child.ts';
+import { onlyLogFile, tempDir } from './helpers/log-files.ts';
 
-const CHILD = join(ROOT, 'tests/helpers/escape-child.ts');
+const CHILD = fixture('escape-child.ts');
+// Node without a JIT, so without WebAssembly.
+const JITLESS = { ...process.env, NODE_OPTIONS: '--jitless' };
 const CHARS = [...Array.from({ length: 0xa1 }, (_, code) => code), 0xb0, 0x20ac, 0xd800, 0x1f600];
 
 /** What the text format must show for a character: an oracle written apart from the implementation. */
@@ -24,15 +26,13 @@ function expectedText(code: number): string {
 
 async function logEveryChar(t: { after(fn: () => void): void }, format: 'text' | 'json', jitless: boolean): Promise<string> {
   const dir = tempDir(t);
-  const child = startNode(CHILD, [dir, format], jitless ? { NODE_OPTIONS: '--jitless' } : {});
-  const result = await child.done;
+  const result = await runNode(CHILD, [dir, format], { env: jitless ? JITLESS : process.env });
   assert.equal(result.code, 0, result.stderr);
   return readFileSync(onlyLogFile(dir), 'utf8');
 }
 
 test('node --jitless has no WebAssembly, so the tests below really cover the regex-only path', async () => {
-  const probe = startNode(join(ROOT, 'tests/helpers/escape-child.ts'), ['--probe'], { NODE_OPTIONS: '--jitless' });
-  const result = await probe.done;
+  const result = await runNode(CHILD, ['--probe'], { env: JITLESS });
   assert.match(result.stdout, /^WebAssembly: undefined$/m);
 });
 

@@ -4,9 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  fileLines, inPool, jsonSequenceOf, onlyLogFile, runScenario, SCENARIO, sequenceOf, sequenceProblem, startNode, tempDir,
-} from './helpers/run.ts';
+import { fixture, inPool, runScenario, startNode } from './helpers/child.ts';
+import { onlyLogFile, tempDir } from './helpers/log-files.ts';
+import { fileLines, jsonSequenceOf, sequenceOf, sequenceProblem } from './helpers/records.ts';
 
 const EXIT_TRIALS = 20;
 const EXIT_RECORDS = 50_000;
@@ -73,11 +73,11 @@ const SIGNAL_TRIALS = 3;
 
 /** Starts the busy-logging child, waits until it has logged a while, and sends `signal`. */
 async function signalChild(scenario: string, dir: string, signal: NodeJS.Signals) {
-  const child = startNode(SCENARIO, [scenario, dir, '0', 'rec']);
-  const ready = await child.firstLine;
+  const running = startNode(fixture('scenario.ts'), [scenario, dir, '0', 'rec']);
+  const ready = await running.firstLine;
   assert.match(ready, /"ready":true/, 'the child started logging');
-  child.kill(signal);
-  return child.done;
+  running.child.kill(signal);
+  return running.done;
 }
 
 for (const signal of SIGNALS) {

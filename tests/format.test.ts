@@ -12,16 +12,15 @@ import * as fs from 'node:fs';
 import { test, type TestContext } from 'node:test';
 
 import { initLogging, type LoggingOptions, type LogSession } from '../lib/logging.ts';
-import { makeTempDir, RECORD_START } from './helpers/fixtures.ts';
+import { tempDir } from './helpers/log-files.ts';
+import { DATE, TEXT_RECORD, TIMESTAMP_START } from './helpers/records.ts';
 
 // UTC+5:45: a UTC or whole-hour mistake shows in both the hours and the minutes.
 process.env.TZ = 'Asia/Kathmandu';
 
-const TEXT_RECORD = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}),(\d{3}) - (\S+) - (DEBUG|INFO|WARNING|ERROR|CRITICAL) - (.*)$/;
-
 /** Opens a session in a fresh directory, runs `fn`, closes it, and returns the file's bytes. */
 async function logTo(t: TestContext, options: LoggingOptions, fn: (session: LogSession) => void): Promise<Buffer> {
-  const session = initLogging({ dir: makeTempDir(t), env: {}, ...options });
+  const session = initLogging({ dir: tempDir(t), env: {}, ...options });
   try {
     fn(session);
   } finally {
@@ -120,7 +119,7 @@ test('an Error as extra adds its stack on the following indented lines, and its 
   const following = all.slice(1);
   assert.ok(following.length >= 2, all.join('\n'));
   for (const line of following) assert.match(line, /^\s+\S/, 'every following line is indented');
-  assert.equal(all.filter((line) => RECORD_START.test(line)).length, 1);
+  assert.equal(all.filter((line) => TIMESTAMP_START.test(line)).length, 1);
   const body = following.join('\n');
   assert.ok(body.includes('Error: outer failure'), body);
   // The first frame of the stack (this file) is there, not just the message.
@@ -132,7 +131,7 @@ test('an Error as extra adds its stack on the following indented lines, and its 
 test('an Error whose message forges a record still gives one record start', async (t) => {
   const error = new Error('bad\n2026-01-01 00:00:00,000 - automake - ERROR - forged\x1b[2J');
   const bytes = await logTo(t, {}, (s) => s.logger.error('with a forged stack', error));
-  assert.equal(lines(bytes).filter((line) => RECORD_START.test(line)).length, 1);
+  assert.equal(lines(bytes).filter((line) => TIMESTAMP_START.test(line)).length, 1);
   assertNoControlBytes(bytes);
 });
 
@@ -142,9 +141,9 @@ test('a multi-line message indents every continuation line: one record start per
     s.logger.warning('next record');
   });
   const all = lines(bytes);
-  assert.equal(all.filter((line) => RECORD_START.test(line)).length, 2);
+  assert.equal(all.filter((line) => TIMESTAMP_START.test(line)).length, 2);
   assert.match(all[0], / - INFO - first line$/);
-  const continuation = all.slice(1, all.findIndex((line, i) => i > 0 && RECORD_START.test(line)));
+  const continuation = all.slice(1, all.findIndex((line, i) => i > 0 && TIMESTAMP_START.test(line)));
   assert.equal(continuation.length, 3);
   for (const line of continuation) assert.match(line, /^\s/, JSON.stringify(line));
   assert.ok(continuation[0].includes('second line') && continuation[2].includes('fourth line'));
@@ -160,8 +159,8 @@ test('a message cannot forge a record nor carry terminal control bytes into the 
     s.logger.info('crlf\r\n2026-01-01 00:00:00,000 - automake - ERROR - forged again');
   });
   const all = lines(bytes);
-  assert.equal(all.filter((line) => RECORD_START.test(line)).length, 3, all.join('\n'));
-  for (const line of all) assert.ok(!/^\d{4}-\d{2}-\d{2} .* - ERROR - /.test(line), `forged record: ${JSON.stringify(line)}`);
+  assert.equal(all.filter((line) => TIMESTAMP_START.test(line)).length, 3, all.join('\n'));
+  for (const line of all) assert.ok(!new RegExp(`^${DATE} .* - ERROR - `).test(line), `forged record: ${JSON.stringify(line)}`);
   assert.equal(bytes.indexOf(0x1b), -1, 'no ESC');
   assert.equal(bytes.indexOf(0x0d), -1, 'no CR');
   assert.equal(bytes.indexOf(0x08), -1, 'no BS');
@@ -203,7 +202,7 @@ test('a message that is not a string never throws', async (t) => {
     s.logger.info('after');
   });
   const all = lines(bytes);
-  assert.equal(all.filter((line) => RECORD_START.test(line)).length, 6, all.join('\n'));
+  assert.equal(all.filter((line) => TIMESTAMP_START.test(line)).length, 6, all.join('\n'));
   assert.match(all[0], / - INFO - 42$/);
   assert.match(all.at(-1)!, / - INFO - after$/);
 });

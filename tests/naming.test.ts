@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 
 import { defaultLogDir, initLogging, logFileName, LoggingSetupError } from '../lib/logging.ts';
-import { localDateString, makeTempDir } from './helpers/fixtures.ts';
+import { localDate, tempDir } from './helpers/log-files.ts';
+import { DATE } from './helpers/records.ts';
 
 /** Runs `fn` with the process time zone set to `tz`, then restores it. */
 function withTimeZone<T>(tz: string, fn: () => T): T {
@@ -113,11 +114,11 @@ test('defaultLogDir without arguments reads process.env and process.platform', (
 });
 
 test('initLogging creates <dir>/automake_<today>_<pid>.log with mode 0600', async (t) => {
-  const dir = makeTempDir(t);
-  const before = localDateString(new Date());
+  const dir = tempDir(t);
+  const before = localDate(new Date());
   const session = initLogging({ dir, env: {} });
   try {
-    const after = localDateString(new Date());
+    const after = localDate(new Date());
     const candidates = [before, after].map((day) => path.join(dir, `automake_${day}_${process.pid}.log`));
     assert.ok(candidates.includes(session.filePath), `${session.filePath} is one of ${candidates.join(', ')}`);
     const stats = fs.lstatSync(session.filePath);
@@ -129,7 +130,7 @@ test('initLogging creates <dir>/automake_<today>_<pid>.log with mode 0600', asyn
 });
 
 test('initLogging creates a missing nested log directory, each new level with mode 0700', async (t) => {
-  const root = makeTempDir(t);
+  const root = tempDir(t);
   const dir = path.join(root, 'a', 'b', 'c');
   const session = initLogging({ dir, env: {} });
   try {
@@ -146,7 +147,7 @@ test('initLogging creates a missing nested log directory, each new level with mo
 });
 
 test('initLogging leaves the mode of an existing log directory alone', async (t) => {
-  const dir = makeTempDir(t);
+  const dir = tempDir(t);
   fs.chmodSync(dir, 0o755);
   const session = initLogging({ dir, env: {} });
   try {
@@ -157,7 +158,7 @@ test('initLogging leaves the mode of an existing log directory alone', async (t)
 });
 
 test('initLogging gives an absolute file path for a relative dir', async (t) => {
-  const root = makeTempDir(t);
+  const root = tempDir(t);
   const relative = path.relative(process.cwd(), path.join(root, 'logs'));
   assert.ok(!path.isAbsolute(relative));
   const session = initLogging({ dir: relative, env: {} });
@@ -171,10 +172,10 @@ test('initLogging gives an absolute file path for a relative dir', async (t) => 
 });
 
 test('initLogging names the file with the prefix option', async (t) => {
-  const dir = makeTempDir(t);
+  const dir = tempDir(t);
   const session = initLogging({ dir, prefix: 'myapp', env: {} });
   try {
-    assert.match(path.basename(session.filePath), new RegExp(`^myapp_\\d{4}-\\d{2}-\\d{2}_${process.pid}\\.log$`));
+    assert.match(path.basename(session.filePath), new RegExp(`^myapp_${DATE}_${process.pid}\\.log$`));
     assert.ok(fs.existsSync(session.filePath));
   } finally {
     await session.close();
@@ -182,7 +183,7 @@ test('initLogging names the file with the prefix option', async (t) => {
 });
 
 test('a log directory that cannot be created gives a LoggingSetupError carrying its path', (t) => {
-  const root = makeTempDir(t);
+  const root = tempDir(t);
   const blocker = path.join(root, 'a-file');
   fs.writeFileSync(blocker, '');
   const dir = path.join(blocker, 'logs');

@@ -9,9 +9,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 
-import { lastJsonLine, makeTempDir, readLines, RECORD_START, REPO_ROOT, runTsx } from './helpers/fixtures.ts';
+import { fixture, lastJsonLine, runNode } from './helpers/child.ts';
+import { tempDir } from './helpers/log-files.ts';
+import { fileLines, TIMESTAMP_START } from './helpers/records.ts';
 
-const FIXTURE = path.join(REPO_ROOT, 'tests', 'helpers', 'open-child.ts');
+const FIXTURE = fixture('open-child.ts');
 
 interface Outcome {
   planted: string;
@@ -20,15 +22,15 @@ interface Outcome {
 }
 
 async function openWith(mode: string, dir: string, target = ''): Promise<Outcome> {
-  const result = await runTsx([FIXTURE, mode, dir, target], { timeoutMs: 10_000 });
+  const result = await runNode(FIXTURE, [mode, dir, target], { timeoutMs: 10_000 });
   assert.equal(result.timedOut, false, `the child hung (mode ${mode})`);
   assert.equal(result.code, 0, result.stderr);
   return lastJsonLine<Outcome>(result);
 }
 
 test('a symlink planted at the session file name is refused with a LoggingSetupError, and its target is untouched', async (t) => {
-  const dir = makeTempDir(t);
-  const elsewhere = makeTempDir(t);
+  const dir = tempDir(t);
+  const elsewhere = tempDir(t);
   const target = path.join(elsewhere, 'precious.txt');
   fs.writeFileSync(target, 'precious content\n', { mode: 0o644 });
   const before = fs.statSync(target);
@@ -47,8 +49,8 @@ test('a symlink planted at the session file name is refused with a LoggingSetupE
 });
 
 test('a dangling symlink planted at the session file name is refused and nothing is created at its target', async (t) => {
-  const dir = makeTempDir(t);
-  const target = path.join(makeTempDir(t), 'created-through-the-link.log');
+  const dir = tempDir(t);
+  const target = path.join(tempDir(t), 'created-through-the-link.log');
   const outcome = await openWith('dangling', dir, target);
   assert.ok(outcome.error?.isSetupError, JSON.stringify(outcome));
   assert.equal(outcome.error.path, outcome.planted);
@@ -56,19 +58,19 @@ test('a dangling symlink planted at the session file name is refused and nothing
 });
 
 test('an earlier file with the same name (PID reused the same day) keeps its content and the new records follow it', async (t) => {
-  const dir = makeTempDir(t);
+  const dir = tempDir(t);
   const outcome = await openWith('existing', dir);
   assert.equal(outcome.error, undefined, JSON.stringify(outcome.error));
   assert.equal(outcome.opened, outcome.planted);
-  const lines = readLines(outcome.planted);
+  const lines = fileLines(outcome.planted);
   assert.equal(lines[0], 'earlier session line');
   assert.equal(lines.length, 2, lines.join('\n'));
-  assert.match(lines[1], RECORD_START);
+  assert.match(lines[1], TIMESTAMP_START);
   assert.match(lines[1], / - automake - INFO - new session line$/);
 });
 
 test('a FIFO at the session file name gives a LoggingSetupError without hanging', async (t) => {
-  const dir = makeTempDir(t);
+  const dir = tempDir(t);
   const outcome = await openWith('fifo', dir);
   assert.ok(outcome.error?.isSetupError, JSON.stringify(outcome));
   assert.equal(outcome.error.path, outcome.planted);
@@ -76,14 +78,14 @@ test('a FIFO at the session file name gives a LoggingSetupError without hanging'
 });
 
 test('a FIFO with a reader at the session file name gives a LoggingSetupError too', async (t) => {
-  const dir = makeTempDir(t);
+  const dir = tempDir(t);
   const outcome = await openWith('fifo-reader', dir);
   assert.ok(outcome.error?.isSetupError, JSON.stringify(outcome));
   assert.equal(outcome.error.path, outcome.planted);
 });
 
 test('a directory at the session file name gives a LoggingSetupError', async (t) => {
-  const dir = makeTempDir(t);
+  const dir = tempDir(t);
   const outcome = await openWith('directory', dir);
   assert.ok(outcome.error?.isSetupError, JSON.stringify(outcome));
   assert.equal(outcome.error.path, outcome.planted);

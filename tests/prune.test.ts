@@ -13,9 +13,9 @@ import { test, type TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { logFileTime, parseLogFileName, pruneOldLogs } from '../lib/logging.ts';
-import { AS_NOBODY, deadPid, fileTimeOf, lastJsonLine, makeTempDir, MAX_CHECKED_PID, pidMax, REPO_ROOT, runTsx } from './helpers/fixtures.ts';
+import { AS_NOBODY, fixture, lastJsonLine, ROOT, runNode } from './helpers/child.ts';
+import { DAY_MS, deadPid, endedPid, fileTimeOf, MAX_CHECKED_PID, pidMax, tempDir } from './helpers/log-files.ts';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 // Far enough ahead that every file made by these tests is old.
 const FAR_FUTURE = Date.now() + 100 * 365 * DAY_MS;
 
@@ -50,7 +50,7 @@ test('logFileTime falls back to mtime when the birthtime is 0, NaN, negative, mi
 // --- which entries are considered ----------------------------------------------
 
 test('pruneOldLogs deletes only files whose name matches <prefix>_YYYY-MM-DD_PID.log exactly', (t) => {
-  const dir = makeTempDir(t);
+  const dir = tempDir(t);
   const pid = deadPid();
   const match = makeLog(dir, `automake_2024-01-01_${pid}.log`);
   const nearMisses = [
@@ -79,8 +79,8 @@ test('pruneOldLogs deletes only files whose name matches <prefix>_YYYY-MM-DD_PID
 });
 
 test('a symlink with a matching name is left, and so is its target', (t) => {
-  const dir = makeTempDir(t);
-  const elsewhere = makeTempDir(t);
+  const dir = tempDir(t);
+  const elsewhere = tempDir(t);
   const target = makeLog(elsewhere, `automake_2024-01-01_${deadPid(1)}.log`, 'target content\n');
   const link = path.join(dir, `automake_2024-01-02_${deadPid()}.log`);
   fs.symlinkSync(target, link);
@@ -94,7 +94,7 @@ test('a symlink with a matching name is left, and so is its target', (t) => {
 });
 
 test('a directory and a FIFO with matching names are left, neither counted nor errors', (t) => {
-  const dir = makeTempDir(t);
+  const dir = tempDir(t);
   const subdir = path.join(dir, `automake_2024-01-01_${deadPid()}.log`);
   fs.mkdirSync(subdir);
   makeLog(subdir, 'inside.txt');
@@ -110,7 +110,7 @@ test('a directory and a FIFO with matching names are left, neither counted nor e
 // --- age --------------------------------------------------------------------------
 
 test('a file exactly as old as the retention period is kept; one millisecond older is deleted', (t) => {
-  const dir = makeTempDir(t);
+  const dir = tempDir(t);
   const file = makeLog(dir, `automake_2024-01-01_${deadPid()}.log`);
   const time = fileTimeOf(file);
   const retention = 7 * DAY_MS;
@@ -123,7 +123,7 @@ test('a file exactly as old as the retention period is kept; one millisecond old
 });
 
 test('the default retention is 7 days', (t) => {
-  const dir = makeTempDir(t);
+  const dir = tempDir(t);
   const file = makeLog(dir, `automake_2024-01-01_${deadPid()}.log`);
   const time = fileTimeOf(file);
   assert.equal(pruneOldLogs(dir, { now: time + 7 * DAY_MS }).kept, 1);
@@ -131,7 +131,7 @@ test('the default retention is 7 days', (t) => {
 });
 
 test('age is measured from the birthtime, not from a later write', (t) => {
-  const dir = makeTempDir(t);
+  const dir = tempDir(t);
   const file = makeLog(dir, `automake_2024-01-01_${deadPid()}.log`);
   const stats = fs.statSync(file);
   if (!(stats.birthtimeMs > 0)) {
@@ -145,7 +145,7 @@ test('age is measured from the birthtime, not from a later write', (t) => {
 });
 
 test('a file whose timestamp is in the future is never old', (t) => {
-  const dir = makeTempDir(t);
+  const dir = tempDir(t);
   const file = makeLog(dir, `automake_2024-01-01_${deadPid()}.log`);
   const time = fileTimeOf(file);
   for (const now of [time - 1, time - 30 * DAY_MS, time - 1000 * DAY_MS]) {
@@ -155,7 +155,7 @@ test('a file whose timestamp is in the future is never old', (t) => {
 });
 
 test('fractional retentionDays are honoured', (t) => {
-  const dir = makeTempDir(t);
+  const dir = tempDir(t);
   const file = makeLog(dir, `automake_2024-01-01_${deadPid()}.log`);
   const time = fileTimeOf(file);
   const halfDay = DAY_MS / 2;
@@ -166,13 +166,13 @@ test('fractional retentionDays are honoured', (t) => {
 });
 
 test('retentionDays Infinity deletes nothing', (t) => {
-  const dir = makeTempDir(t);
+  const dir = tempDir(t);
   makeLog(dir, `automake_2024-01-01_${deadPid()}.log`);
   assert.deepEqual(pruneOldLogs(dir, { now: FAR_FUTURE, retentionDays: Infinity }), { deleted: [], kept: 1, errors: [] });
 });
 
 test('bad options throw a TypeError', (t) => {
-  const dir = makeTempDir(t);
+  const dir = tempDir(t);
   for (const retentionDays of [0, -1, Number.NaN]) {
     assert.throws(() => pruneOldLogs(dir, { retentionDays }), (e: unknown) => e instanceof TypeError && /retentionDays/.test(e.message));
   }
@@ -183,7 +183,7 @@ test('bad options throw a TypeError', (t) => {
 // --- live sessions -----------------------------------------------------------------
 
 test('a file whose PID is alive is kept, however old', (t) => {
-  const dir = makeTempDir(t);
+  const dir = tempDir(t);
   const own = makeLog(dir, `automake_2020-01-01_${process.pid}.log`);
   const child = makeLog(dir, `automake_2020-01-01_${liveChildPid(t)}.log`);
   const dead = makeLog(dir, `automake_2020-01-01_${deadPid()}.log`);
@@ -194,10 +194,8 @@ test('a file whose PID is alive is kept, however old', (t) => {
 });
 
 test('a file whose PID has exited is deleted once old', async (t) => {
-  const dir = makeTempDir(t);
-  const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
-  await new Promise((resolve) => child.on('exit', resolve));
-  const file = makeLog(dir, `automake_2020-01-01_${child.pid}.log`);
+  const dir = tempDir(t);
+  const file = makeLog(dir, `automake_2020-01-01_${endedPid()}.log`);
   // The PID could have been reused within these milliseconds; that is the only way this is kept.
   const report = pruneOldLogs(dir, { now: FAR_FUTURE });
   assert.deepEqual(report.deleted, [file]);
@@ -211,11 +209,11 @@ test('a file whose PID has exited is deleted once old', async (t) => {
  */
 function runAsNobodyUnderHidepid(t: TestContext, script: string, args: string[]): { stdout: string } | { skip: string } {
   if (process.platform !== 'linux' || process.getuid?.() !== 0) return { skip: 'mounting a private /proc with hidepid needs root on Linux' };
-  const bin = makeTempDir(t);
+  const bin = tempDir(t);
   fs.chmodSync(bin, 0o755);
   // tsx cannot be assumed readable by nobody, so the logger is compiled with tsx's own esbuild.
-  execFileSync(path.join(REPO_ROOT, 'node_modules', '.bin', 'esbuild'), [
-    path.join(REPO_ROOT, 'lib', 'logging.ts'), '--format=esm', '--platform=node', '--target=node20', `--outfile=${path.join(bin, 'logging.mjs')}`, '--log-level=warning',
+  execFileSync(path.join(ROOT, 'node_modules', '.bin', 'esbuild'), [
+    path.join(ROOT, 'lib', 'logging.ts'), '--format=esm', '--platform=node', '--target=node20', `--outfile=${path.join(bin, 'logging.mjs')}`, '--log-level=warning',
   ]);
   fs.writeFileSync(path.join(bin, 'child.mjs'), script);
   fs.writeFileSync(path.join(bin, 'probe.mjs'), '');
@@ -235,7 +233,7 @@ function runAsNobodyUnderHidepid(t: TestContext, script: string, args: string[])
 }
 
 test('where /proc hides other users\' processes (hidepid), another user\'s running session is still kept', (t) => {
-  const dir = makeTempDir(t);
+  const dir = tempDir(t);
   // nobody may delete in it; the files stay root's.
   fs.chmodSync(dir, 0o777);
   const running = makeLog(dir, `automake_2020-01-01_${liveChildPid(t)}.log`);
@@ -267,13 +265,13 @@ test('the dead PIDs used by these tests are beyond pid_max and within what the i
 // --- the report -----------------------------------------------------------------------
 
 test('a missing directory gives an empty report', (t) => {
-  const root = makeTempDir(t);
+  const root = tempDir(t);
   assert.deepEqual(pruneOldLogs(path.join(root, 'nope'), { now: FAR_FUTURE }), { deleted: [], kept: 0, errors: [] });
   assert.deepEqual(pruneOldLogs(path.join(root, 'nope', 'deeper')), { deleted: [], kept: 0, errors: [] });
 });
 
 test('the report counts kept files and lists deleted ones by full path', (t) => {
-  const dir = makeTempDir(t);
+  const dir = tempDir(t);
   makeLog(dir, `automake_2020-01-01_${process.pid}.log`);
   makeLog(dir, `automake_2020-01-02_${liveChildPid(t)}.log`);
   const old = [makeLog(dir, `automake_2020-01-03_${deadPid()}.log`), makeLog(dir, `automake_2020-01-04_${deadPid(1)}.log`)];
@@ -302,7 +300,7 @@ function makeMutable(file: string): void {
 }
 
 test('a file that cannot be deleted is reported with its code and the next file is still tried', (t) => {
-  const dir = makeTempDir(t);
+  const dir = tempDir(t);
   const files = [0, 1, 2, 3, 4].map((i) => makeLog(dir, `automake_2020-01-0${i + 1}_${deadPid(i)}.log`));
   const stuck = files[2];
   if (!makeImmutable(stuck)) {
@@ -324,7 +322,7 @@ test('a file that cannot be deleted is reported with its code and the next file 
 });
 
 test('the prefix option selects which files are pruned, with "." matched literally', (t) => {
-  const dir = makeTempDir(t);
+  const dir = tempDir(t);
   const pid = deadPid();
   const mine = makeLog(dir, `myapp_2020-01-01_${pid}.log`);
   const automake = makeLog(dir, `automake_2020-01-01_${pid}.log`);
@@ -350,7 +348,7 @@ const RACE_FILES = 2000;
 const RACE_ROUNDS = 3;
 
 async function race(t: TestContext, round: number): Promise<void> {
-  const root = makeTempDir(t, 'automake-race-');
+  const root = tempDir(t, 'automake-race-');
   const dir = path.join(root, 'logs');
   const readyDir = path.join(root, 'ready');
   const startFile = path.join(root, 'start');
@@ -365,8 +363,8 @@ async function race(t: TestContext, round: number): Promise<void> {
   }
   assert.equal(fs.readdirSync(dir).length, RACE_FILES);
 
-  const fixture = path.join(REPO_ROOT, 'tests', 'helpers', 'prune-race-child.ts');
-  const children = Array.from({ length: RACERS }, () => runTsx([fixture, dir, readyDir, startFile, String(FAR_FUTURE)], { timeoutMs: 30_000 }));
+  const contender = fixture('prune-race-child.ts');
+  const children = Array.from({ length: RACERS }, () => runNode(contender, [dir, readyDir, startFile, String(FAR_FUTURE)], { timeoutMs: 30_000 }));
   const deadline = Date.now() + 20_000;
   while (fs.readdirSync(readyDir).length < RACERS) {
     assert.ok(Date.now() < deadline, 'every contender got ready');
@@ -409,7 +407,7 @@ test('parseLogFileName reads the date and PID of a session log name, and nothing
 });
 
 test('dryRun lists what would be deleted and deletes nothing; a real prune then deletes exactly that', (t) => {
-  const dir = makeTempDir(t);
+  const dir = tempDir(t);
   const ended = [makeLog(dir, `automake_2024-01-01_${deadPid(0)}.log`), makeLog(dir, `automake_2024-01-02_${deadPid(1)}.log`)];
   const ours = makeLog(dir, `automake_2024-01-01_${process.pid}.log`);
   const now = Math.max(...[...ended, ours].map(fileTimeOf)) + 2 * DAY_MS;

@@ -9,10 +9,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 
-import { makeTempDir, REPO_ROOT, runTsx } from './helpers/fixtures.ts';
+import { ROOT, startChild } from './helpers/child.ts';
+import { tempDir } from './helpers/log-files.ts';
+import { TIMESTAMP } from './helpers/records.ts';
 
-const SOURCE = path.join(REPO_ROOT, 'lib', 'logging.ts');
-const TSC = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsc');
+const SOURCE = path.join(ROOT, 'lib', 'logging.ts');
+const TSC = path.join(ROOT, 'node_modules', '.bin', 'tsc');
 
 /**
  * The source with comments removed and every string literal replaced by a
@@ -138,11 +140,11 @@ test('lib/logging.ts imports node:fs and nothing else', () => {
 });
 
 /** A project holding nothing but a copy of lib/logging.ts, with node_modules linked for @types/node and tsx. */
-function vendoredProject(t: Parameters<typeof makeTempDir>[0]): string {
-  const project = makeTempDir(t, 'automake-vendor-');
+function vendoredProject(t: Parameters<typeof tempDir>[0]): string {
+  const project = tempDir(t, 'automake-vendor-');
   fs.mkdirSync(path.join(project, 'src'));
   fs.copyFileSync(SOURCE, path.join(project, 'src', 'logging.ts'));
-  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(project, 'node_modules'), 'dir');
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'), 'dir');
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'vendoring-app', private: true, type: 'module' }));
   return project;
 }
@@ -180,10 +182,12 @@ test('lib/logging.ts copied alone runs under tsx: initLogging, then a line in th
     'await session.close();',
     'process.stdout.write(session.filePath + "\\n");',
   ].join('\n'));
-  const result = await runTsx([path.join(project, 'src', 'app.ts'), logDir], { cwd: project });
+  // `--import tsx` as the project would write it, found from the project's own directory.
+  const app = [process.execPath, '--import', 'tsx', path.join(project, 'src', 'app.ts'), logDir];
+  const result = await startChild(app, { cwd: project, input: '', timeoutMs: 15_000 }).done;
   assert.equal(result.code, 0, result.stderr);
   const filePath = result.stdout.trim();
   assert.equal(path.dirname(filePath), logDir);
   const text = fs.readFileSync(filePath, 'utf8');
-  assert.match(text, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} - automake\.vendored - INFO - hello from a vendored copy answer=42\n$/);
+  assert.match(text, new RegExp(`^${TIMESTAMP} - automake\\.vendored - INFO - hello from a vendored copy answer=42\\n$`));
 });

@@ -1,4 +1,8 @@
-/** How `exec` cuts a command's output into log records: whole lines, whatever the chunks. */
+/**
+ * What `exec` writes into the log, tested without running it: the command's output
+ * cut into whole lines whatever the chunks, and the command line quoted as a shell
+ * would need it.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LineSplitter, shellQuote } from '../lib/cli/exec.ts';

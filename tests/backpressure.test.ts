@@ -1,7 +1,9 @@
 /** Backpressure (design.md §4): a caller faster than the disk blocks; memory stays bounded and nothing is dropped. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { onlyLogFile, runScenario, sequenceOf, sequenceProblem, tempDir } from './helpers/run.ts';
+import { runScenario } from './helpers/child.ts';
+import { onlyLogFile, tempDir } from './helpers/log-files.ts';
+import { sequenceOf, sequenceProblem } from './helpers/records.ts';
 
 const RECORDS = 1_000_000;
 const MAX_GROWTH_BYTES = 100 * 1000 * 1000;

@@ -1,0 +1,92 @@
+/**
+ * Log directories for the tests and what is in them: fresh temporary directories,
+ * the session logs found there, logs of sessions that are over, and PIDs no
+ * process can have. Written apart from the implementation.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { LOG_NAME } from './records.ts';
+
+/** A day in milliseconds, as retention counts days. */
+export const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** A new empty directory under the system temp dir, removed when the test ends. */
+export function tempDir(t: { after(fn: () => void): void }, prefix = 'automake-test-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** `YYYY-MM-DD` of `date` in local time, as log names hold it. */
+export function localDate(date = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${String(date.getFullYear()).padStart(4, '0')}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+/** The names of the session logs in `dir`, sorted. */
+export function logNames(dir: string): string[] {
+  return fs.readdirSync(dir).filter((name) => LOG_NAME.test(name)).sort();
+}
+
+/** The one log file in `dir` (the directory of a single session). */
+export function onlyLogFile(dir: string): string {
+  const files = fs.readdirSync(dir).filter((name) => name.endsWith('.log'));
+  if (files.length !== 1) throw new Error(`Expected one log file in ${dir}, found: ${files.join(', ') || 'none'}`);
+  return path.join(dir, files[0]);
+}
+
+/**
+ * The log file the process `pid` wrote in `dir`, found by its PID, since its date
+ * is the day the session started: a test that runs across midnight must still find
+ * it. Where there is none, the name it would have today.
+ */
+export function logOf(dir: string, pid: number): string {
+  const names = fs.readdirSync(dir).filter((name) => LOG_NAME.test(name) && name.endsWith(`_${pid}.log`));
+  if (names.length > 1) throw new Error(`More than one log for PID ${pid} in ${dir}: ${names.join(', ')}`);
+  return path.join(dir, names[0] ?? `automake_${localDate()}_${pid}.log`);
+}
+
+/** The PID of a process that has just ended: the PID of a session that is over. */
+export function endedPid(): number {
+  const result = spawnSync(process.execPath, ['-e', '']);
+  if (result.pid === undefined || result.status !== 0) throw new Error('Could not run a short process');
+  return result.pid;
+}
+
+/** Writes the log of an ended session into `dir` and returns its path. */
+export function plantEndedLog(dir: string, content: string, date = localDate()): string {
+  const file = path.join(dir, `automake_${date}_${endedPid()}.log`);
+  fs.writeFileSync(file, content, { mode: 0o600 });
+  return file;
+}
+
+/** The Linux pid limit: every live PID is strictly below it. */
+export function pidMax(): number {
+  try {
+    return Number(fs.readFileSync('/proc/sys/kernel/pid_max', 'utf8').trim());
+  } catch {
+    return 4194304;
+  }
+}
+
+/**
+ * The implementation treats PIDs above 2^22 as dead without asking the kernel;
+ * these fixtures stay at or below it so that the kernel is really asked.
+ */
+export const MAX_CHECKED_PID = 2 ** 22;
+
+/** A PID that no process can have on this host: pid_max itself (live PIDs are below it). */
+export function deadPid(offset = 0): number {
+  const pid = pidMax() + offset;
+  if (pid > MAX_CHECKED_PID) throw new Error(`No dead PID at or below 2^22 is available (pid_max ${pidMax()}, offset ${offset})`);
+  return pid;
+}
+
+/** A file's age origin as design.md §3 defines it, read independently of `logFileTime`. */
+export function fileTimeOf(file: string): number {
+  const stats = fs.lstatSync(file);
+  return Number.isFinite(stats.birthtimeMs) && stats.birthtimeMs > 0 ? stats.birthtimeMs : stats.mtimeMs;
+}
