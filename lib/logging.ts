@@ -263,7 +263,7 @@ export function resolveSettings(options: LoggingOptions = {}): ResolvedSettings 
   const prefix: Setting<string> = options.prefix === undefined
     ? { value: DEFAULTS.prefix, source: 'default' }
     : { value: options.prefix, source: 'option' };
-  // Any non-empty text is a directory: there is nothing to reject, and mkdir says what is wrong with it.
+  // Any non-empty text names a directory, so none is rejected here: opening it says what is wrong.
   const variable = ENV_VARIABLES.dir;
   let dir: Setting<string>;
   if (options.dir !== undefined) dir = { value: options.dir, source: 'option' };
