@@ -1,5 +1,5 @@
 /**
- * Running a command as a logged session: its output goes to the terminal
+ * `exec`: running a command as a logged session. Its output goes to the terminal
  * unchanged and, line by line, into the log; signals reach it; its end is logged.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
