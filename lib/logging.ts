@@ -3,7 +3,7 @@
  * startup, and no record lost, torn or reordered however the process ends.
  *
  * This file is the vendorable core: it imports only `node:fs`, so it can be
- * copied alone into another project. See design.md for the contract.
+ * copied alone into another project. See docs/design.md for the contract.
  *
  * @example
  * // With initLogging and getLogger imported from this file:
@@ -44,11 +44,14 @@ export interface LoggingOptions {
 /** Where a setting's value came from. */
 export type SettingSource = 'option' | 'environment' | 'default';
 
-/** A resolved setting, with its origin (and the variable, when it came from the environment). */
+/** A resolved setting, with its origin. */
 export interface Setting<T> {
   value: T;
   source: SettingSource;
+  /** The environment variable the value came from, or whose value was `rejected`. */
   variable?: string;
+  /** The text of `variable` when it was set but not valid, so the default was taken instead. */
+  rejected?: string;
 }
 
 /** The settings a session runs with. */
@@ -106,6 +109,8 @@ export interface LogSession {
   readonly dropped: number;
   /** The settings in force and where each came from. */
   readonly settings: LogSettings;
+  /** One warning per environment value ignored as invalid; each is also one of the session's first records. */
+  readonly warnings: readonly string[];
   /** Writes every queued record to the file before returning. */
   flushSync(): void;
   /** Writes every queued record, closes the file and detaches from the process; never rejects. */
@@ -123,22 +128,39 @@ export class LoggingSetupError extends Error {
   }
 }
 
-const DEFAULTS = { level: 'INFO', retentionDays: 7, format: 'text', prefix: 'automake' } as const;
-const ENV = {
+/** The defaults of the options that have a fixed one; `dir`'s is `defaultLogDir()`. */
+export const DEFAULTS = Object.freeze({ level: 'INFO', retentionDays: 7, format: 'text', prefix: 'automake' } as const);
+
+/** The environment variable behind each option that has one. */
+export const ENV_VARIABLES = Object.freeze({
   dir: 'AUTOMAKE_LOG_DIR',
   level: 'AUTOMAKE_LOG_LEVEL',
   retentionDays: 'AUTOMAKE_LOG_RETENTION_DAYS',
   format: 'AUTOMAKE_LOG_FORMAT',
-} as const;
-const OPTION_NAMES = new Set(['dir', 'level', 'retentionDays', 'format', 'prefix', 'env']);
-const DAY_MS = 24 * 60 * 60 * 1000;
-const IS_WINDOWS = process.platform === 'win32';
-const SEP = IS_WINDOWS ? '\\' : '/';
+} as const);
 
+const OPTION_NAMES = new Set(['dir', 'level', 'retentionDays', 'format', 'prefix', 'env']);
+
+// ---------------------------------------------------------------------------
+// Settings: an option, else its environment variable, else the default
+// ---------------------------------------------------------------------------
+
+/** A value as an error message quotes it: strings in quotes, so that "" and " " show. */
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return `${value}n`;
   return String(value);
+}
+
+/** The `code` of a system error (`ENOENT`), or `UNKNOWN` when it has none. */
+export function errorCode(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : 'UNKNOWN';
+}
+
+/** The message of anything thrown: an Error's `message`, or the value as a string. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function checkRetentionDays(value: unknown, what: string): number {
@@ -159,16 +181,9 @@ function checkPrefix(value: unknown): string {
   return value;
 }
 
-// ---------------------------------------------------------------------------
-// Levels
-// ---------------------------------------------------------------------------
-
-const LEVEL_VALUES: Record<LevelName, number> = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40, CRITICAL: 50 };
 const LEVEL_ALIASES: Record<string, LevelName> = {
   DEBUG: 'DEBUG', INFO: 'INFO', WARNING: 'WARNING', WARN: 'WARNING', ERROR: 'ERROR', CRITICAL: 'CRITICAL',
 };
-// pino's numbers, so that pino-pretty and log shippers read our JSON as it is.
-const PINO_LEVELS: Record<number, number> = { 10: 20, 20: 30, 30: 40, 40: 50, 50: 60 };
 
 /** Parses a level name case-insensitively (`warn` is `WARNING`); `undefined` when it is not one. */
 export function parseLevel(value: string): LevelName | undefined {
@@ -176,9 +191,99 @@ export function parseLevel(value: string): LevelName | undefined {
   return Object.hasOwn(LEVEL_ALIASES, name) ? LEVEL_ALIASES[name] : undefined;
 }
 
+function parseFormat(text: string): LogFormat | undefined {
+  const format = text.trim().toLowerCase();
+  return format === 'text' || format === 'json' ? format : undefined;
+}
+
+function parseRetention(text: string): number | undefined {
+  const days = Number(text.trim());
+  return days > 0 ? days : undefined;
+}
+
+/** Checks options given in code: a bad value throws a TypeError naming the option and the value. */
+function checkOptions(options: LoggingOptions): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`Options must be an object: received ${describe(options)}`);
+  for (const key of Object.keys(options)) {
+    if (!OPTION_NAMES.has(key)) throw new TypeError(`Unknown option "${key}": expected one of ${[...OPTION_NAMES].join(', ')}`);
+  }
+  if (options.dir !== undefined && (typeof options.dir !== 'string' || options.dir === '')) {
+    throw new TypeError(`"dir" must be a non-empty path: received ${describe(options.dir)}`);
+  }
+  if (options.level !== undefined && (typeof options.level !== 'string' || parseLevel(options.level) === undefined)) {
+    throw new TypeError(`"level" must be one of ${Object.keys(LEVEL_VALUES).join(', ')}: received ${describe(options.level)}`);
+  }
+  if (options.retentionDays !== undefined) checkRetentionDays(options.retentionDays, '"retentionDays"');
+  if (options.format !== undefined && (typeof options.format !== 'string' || parseFormat(options.format) !== options.format)) {
+    throw new TypeError(`"format" must be "text" or "json": received ${describe(options.format)}`);
+  }
+  if (options.prefix !== undefined) checkPrefix(options.prefix);
+}
+
+/** One setting: the option when given, else the variable when set and valid, else the fallback. */
+function resolveSetting<T>(
+  option: T | undefined,
+  variable: string,
+  env: Record<string, string | undefined>,
+  fallback: T,
+  parseEnv: (text: string) => T | undefined,
+): Setting<T> {
+  if (option !== undefined) return { value: option, source: 'option' };
+  const text = env[variable];
+  if (text === undefined || text.trim() === '') return { value: fallback, source: 'default' };
+  const value = parseEnv(text);
+  if (value === undefined) return { value: fallback, source: 'default', variable, rejected: text };
+  return { value, source: 'environment', variable };
+}
+
+/** The warning for a variable whose value was ignored, naming the variable, the value and the default taken. */
+function rejectedWarning(setting: Setting<unknown>): string | undefined {
+  if (setting.rejected === undefined) return undefined;
+  return `Ignoring ${setting.variable}=${JSON.stringify(setting.rejected)}: not a valid value; using the default ${String(setting.value)}`;
+}
+
+/** The settings in force, and a warning for each environment value that was ignored. */
+export interface ResolvedSettings {
+  settings: LogSettings;
+  warnings: string[];
+}
+
+/**
+ * Resolves the settings: an option wins over its environment variable, which
+ * wins over the default. Bad environment values fall back to the default and
+ * come back as warnings, to be logged as the session's first records.
+ */
+export function resolveSettings(options: LoggingOptions = {}): ResolvedSettings {
+  checkOptions(options);
+  const env = options.env ?? process.env;
+  const optionLevel = options.level === undefined ? undefined : parseLevel(options.level);
+  const level = resolveSetting(optionLevel, ENV_VARIABLES.level, env, DEFAULTS.level, parseLevel);
+  const retentionDays = resolveSetting(options.retentionDays, ENV_VARIABLES.retentionDays, env, DEFAULTS.retentionDays as number, parseRetention);
+  const format = resolveSetting(options.format, ENV_VARIABLES.format, env, DEFAULTS.format as LogFormat, parseFormat);
+  const prefix: Setting<string> = options.prefix === undefined
+    ? { value: DEFAULTS.prefix, source: 'default' }
+    : { value: options.prefix, source: 'option' };
+  // Any non-empty text names a directory, so none is rejected here: opening it says what is wrong.
+  const variable = ENV_VARIABLES.dir;
+  let dir: Setting<string>;
+  if (options.dir !== undefined) dir = { value: options.dir, source: 'option' };
+  else if (env[variable]) dir = { value: env[variable]!, source: 'environment', variable };
+  else dir = { value: defaultLogDir(env), source: 'default' };
+  const warnings = [level, retentionDays, format].map(rejectedWarning).filter((w): w is string => w !== undefined);
+  return { settings: { dir, level, retentionDays, format, prefix }, warnings };
+}
+
 // ---------------------------------------------------------------------------
-// Record format
+// Levels and record format
 // ---------------------------------------------------------------------------
+
+// Python's numbers. Records carry their level as one of these, and the
+// threshold test compares them.
+const LEVEL_VALUES: Readonly<Record<LevelName, number>> = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40, CRITICAL: 50 };
+// pino's numbers, so that pino-pretty and log shippers read our JSON as it is.
+const PINO_LEVELS: Readonly<Record<LevelName, number>> = { DEBUG: 20, INFO: 30, WARNING: 40, ERROR: 50, CRITICAL: 60 };
+// Causes can form a cycle; this many levels are plenty to find the origin.
+const MAX_CAUSE_DEPTH = 5;
 
 // Control characters other than tab and newline could drive a terminal that
 // `cat`s the log (ESC starts ANSI sequences; U+009B is a one-character CSI).
@@ -272,8 +377,7 @@ function serializeError(error: Error, depth = 0): Record<string, unknown> {
   const out: Record<string, unknown> = { type: error.name, message: error.message, stack: errorStack(error) };
   const code = (error as { code?: unknown }).code;
   if (code !== undefined) out.code = code;
-  // Causes can form a cycle; five levels are plenty to find the origin.
-  if (error.cause !== undefined && depth < 5) {
+  if (error.cause !== undefined && depth < MAX_CAUSE_DEPTH) {
     out.cause = error.cause instanceof Error ? serializeError(error.cause, depth + 1) : error.cause;
   }
   return out;
@@ -287,8 +391,7 @@ function errorStack(error: Error): string {
 function formatErrorText(error: Error): string {
   let text = '';
   let current: unknown = error;
-  // Causes can form a cycle; five levels are plenty to find the origin.
-  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
+  for (let depth = 0; current instanceof Error && depth < MAX_CAUSE_DEPTH; depth++) {
     text += CONTINUATION + (depth > 0 ? 'Caused by: ' : '') + indentLines(errorStack(current));
     current = current.cause;
   }
@@ -336,7 +439,10 @@ function formatFieldsJson(fields: Record<string, unknown>): string {
   return text;
 }
 
-/** The parts of a record that depend only on the logger and the level, built once per logger. */
+/**
+ * The parts of a record that depend only on the logger and the level, built once
+ * per logger and indexed by level value; `json[0]` is the part after the time.
+ */
 interface RecordPrefixes {
   text: Record<number, string>;
   json: Record<number, string>;
@@ -346,9 +452,10 @@ function buildPrefixes(name: string): RecordPrefixes {
   const text: Record<number, string> = {};
   const json: Record<number, string> = {};
   const jsonName = JSON.stringify(name);
-  for (const [levelName, value] of Object.entries(LEVEL_VALUES)) {
+  for (const levelName of Object.keys(LEVEL_VALUES) as LevelName[]) {
+    const value = LEVEL_VALUES[levelName];
     text[value] = ` - ${name} - ${levelName} - `;
-    json[value] = `{"level":${PINO_LEVELS[value]},"time":`;
+    json[value] = `{"level":${PINO_LEVELS[levelName]},"time":`;
   }
   json[0] = `,"pid":${process.pid},"name":${jsonName},"msg":`;
   return { text, json };
@@ -379,6 +486,9 @@ function formatJsonRecord(time: number, level: number, prefixes: RecordPrefixes,
 // ---------------------------------------------------------------------------
 // File naming and locations
 // ---------------------------------------------------------------------------
+
+const IS_WINDOWS = process.platform === 'win32';
+const SEP = IS_WINDOWS ? '\\' : '/';
 
 /** `<prefix>_YYYY-MM-DD_<pid>.log`, with the local calendar date of `date`. Default prefix `automake`. */
 export function logFileName(date: Date, pid: number, prefix: string = DEFAULTS.prefix): string {
@@ -447,10 +557,21 @@ export function defaultLogDir(env: Record<string, string | undefined> = process.
 // Pruning
 // ---------------------------------------------------------------------------
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 /** The time a file's age is measured from: `birthtimeMs` when finite and > 0, else `mtimeMs`. */
 export function logFileTime(stats: { birthtimeMs?: number; mtimeMs: number }): number {
   const birth = stats.birthtimeMs;
   return typeof birth === 'number' && Number.isFinite(birth) && birth > 0 ? birth : stats.mtimeMs;
+}
+
+/**
+ * When a log whose age is measured from `fileTimeMs` (its `logFileTime`) turns old
+ * at `retentionDays`: once the present is later than this, the pruner deletes it
+ * unless its session is still running. `Infinity` when `retentionDays` is.
+ */
+export function pruneDueTime(fileTimeMs: number, retentionDays: number): number {
+  return fileTimeMs + retentionDays * DAY_MS;
 }
 
 // PIDs above this do not exist on any platform we know (Linux's pid_max limit is 2^22).
@@ -489,15 +610,6 @@ function runningPids(): Set<number> | null {
   }
 }
 
-function errorCode(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' ? code : 'UNKNOWN';
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 const LSTAT_OPTIONS = { throwIfNoEntry: false } as const;
 
 /**
@@ -511,7 +623,6 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
   const pattern = logNamePattern(options.prefix ?? DEFAULTS.prefix);
   const now = options.now ?? Date.now();
   if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError(`"now" must be a time in epoch milliseconds: received ${describe(now)}`);
-  const maxAgeMs = retentionDays * DAY_MS;
   const report: PruneReport = { deleted: [], kept: 0, errors: [] };
 
   let names: string[];
@@ -537,8 +648,8 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
       continue;
     }
     if (stats === undefined || !stats.isFile()) continue;
-    // A time in the future gives a negative age: never old.
-    const isOld = now - logFileTime(stats) > maxAgeMs;
+    // Old when strictly older than the retention; a time in the future is never old.
+    const isOld = now > pruneDueTime(logFileTime(stats), retentionDays);
     if (isOld && running === undefined) running = runningPids();
     const pid = Number(match[2]);
     if (!isOld || pid === process.pid || (running ? running.has(pid) : isSessionAlive(pid))) {
@@ -796,8 +907,8 @@ class LogWriter {
 
   /**
    * Within one tick the stream cannot take a chunk (its callbacks need the event
-   * loop), so a full chunk is written synchronously, as the floor does, once the
-   * chunk in flight (if any) has landed.
+   * loop), so a full chunk is written synchronously (one writeSync per 64 KiB)
+   * once the chunk in flight, if any, has landed.
    */
   private handOnFullChunk(): void {
     if (this.unlanded === 0 || this.hasLanded()) return this.flushSync();
@@ -1043,12 +1154,12 @@ class LoggerImpl implements Logger {
     this.prefixes = buildPrefixes(name);
   }
 
-  debug(message: string, extra?: LogExtra): void { this.log(10, message, extra); }
-  info(message: string, extra?: LogExtra): void { this.log(20, message, extra); }
-  warning(message: string, extra?: LogExtra): void { this.log(30, message, extra); }
-  warn(message: string, extra?: LogExtra): void { this.log(30, message, extra); }
-  error(message: string, extra?: LogExtra): void { this.log(40, message, extra); }
-  critical(message: string, extra?: LogExtra): void { this.log(50, message, extra); }
+  debug(message: string, extra?: LogExtra): void { this.log(LEVEL_VALUES.DEBUG, message, extra); }
+  info(message: string, extra?: LogExtra): void { this.log(LEVEL_VALUES.INFO, message, extra); }
+  warning(message: string, extra?: LogExtra): void { this.log(LEVEL_VALUES.WARNING, message, extra); }
+  warn(message: string, extra?: LogExtra): void { this.log(LEVEL_VALUES.WARNING, message, extra); }
+  error(message: string, extra?: LogExtra): void { this.log(LEVEL_VALUES.ERROR, message, extra); }
+  critical(message: string, extra?: LogExtra): void { this.log(LEVEL_VALUES.CRITICAL, message, extra); }
 
   isEnabledFor(level: LevelName): boolean {
     return active === null || LEVEL_VALUES[level] >= active.threshold;
@@ -1114,7 +1225,11 @@ export function getLogger(name: string = DEFAULTS.prefix): Logger {
 // Exit handling
 // ---------------------------------------------------------------------------
 
-const EXIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/**
+ * The signals that ask a process to end: Ctrl-C, `kill`, a closed terminal. A
+ * session writes its records before the process dies of one.
+ */
+export const EXIT_SIGNALS = Object.freeze(['SIGINT', 'SIGTERM', 'SIGHUP'] as const);
 
 /**
  * Hooks that get every accepted record into the file however the process ends:
@@ -1161,16 +1276,19 @@ class Session implements LogSession {
   readonly logger: Logger;
   readonly pruned: PruneReport;
   readonly settings: LogSettings;
+  readonly warnings: readonly string[];
   readonly threshold: number;
   private readonly writer: LogWriter;
   private readonly format: typeof formatTextRecord;
   private exiting = false;
   private detach: () => void = () => {};
 
-  constructor(writer: LogWriter, settings: LogSettings, pruned: PruneReport) {
+  constructor(writer: LogWriter, resolved: ResolvedSettings, pruned: PruneReport) {
+    const { settings, warnings } = resolved;
     this.writer = writer;
     this.filePath = writer.filePath;
     this.settings = settings;
+    this.warnings = warnings;
     this.pruned = pruned;
     this.threshold = LEVEL_VALUES[settings.level.value];
     this.format = settings.format.value === 'json' ? formatJsonRecord : formatTextRecord;
@@ -1196,7 +1314,7 @@ class Session implements LogSession {
     }
     // ERROR and above reach the kernel before the call returns; so does
     // everything once the process is exiting, since no async write will run.
-    this.writer.write(text, level >= 40 || this.exiting);
+    this.writer.write(text, level >= LEVEL_VALUES.ERROR || this.exiting);
   }
 
   private formatFallback(time: number, level: number, logger: LoggerImpl, message: unknown, error: unknown): string {
@@ -1227,85 +1345,6 @@ class Session implements LogSession {
   }
 }
 
-interface Resolved<T> {
-  setting: Setting<T>;
-  warning?: string;
-}
-
-function resolveSetting<T>(
-  option: T | undefined,
-  variable: string | undefined,
-  env: Record<string, string | undefined>,
-  fallback: T,
-  parseEnv: (text: string) => T | undefined,
-): Resolved<T> {
-  if (option !== undefined) return { setting: { value: option, source: 'option' } };
-  const text = variable === undefined ? undefined : env[variable];
-  if (text === undefined || text.trim() === '') return { setting: { value: fallback, source: 'default' } };
-  const value = parseEnv(text);
-  if (value === undefined) {
-    return {
-      setting: { value: fallback, source: 'default' },
-      warning: `Ignoring ${variable}=${JSON.stringify(text)}: not a valid value; using the default ${String(fallback)}`,
-    };
-  }
-  return { setting: { value, source: 'environment', variable } };
-}
-
-function parseFormat(text: string): LogFormat | undefined {
-  const format = text.trim().toLowerCase();
-  return format === 'text' || format === 'json' ? format : undefined;
-}
-
-function parseRetention(text: string): number | undefined {
-  const days = Number(text.trim());
-  return days > 0 ? days : undefined;
-}
-
-/** Checks options given in code: a bad value throws a TypeError naming the option and the value. */
-function checkOptions(options: LoggingOptions): void {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`Options must be an object: received ${describe(options)}`);
-  for (const key of Object.keys(options)) {
-    if (!OPTION_NAMES.has(key)) throw new TypeError(`Unknown option "${key}": expected one of ${[...OPTION_NAMES].join(', ')}`);
-  }
-  if (options.dir !== undefined && (typeof options.dir !== 'string' || options.dir === '')) {
-    throw new TypeError(`"dir" must be a non-empty path: received ${describe(options.dir)}`);
-  }
-  if (options.level !== undefined && (typeof options.level !== 'string' || parseLevel(options.level) === undefined)) {
-    throw new TypeError(`"level" must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL: received ${describe(options.level)}`);
-  }
-  if (options.retentionDays !== undefined) checkRetentionDays(options.retentionDays, '"retentionDays"');
-  if (options.format !== undefined && (typeof options.format !== 'string' || parseFormat(options.format) !== options.format)) {
-    throw new TypeError(`"format" must be "text" or "json": received ${describe(options.format)}`);
-  }
-  if (options.prefix !== undefined) checkPrefix(options.prefix);
-}
-
-/**
- * Resolves the settings: an option wins over its environment variable, which
- * wins over the default. Bad environment values fall back to the default and
- * come back as warnings, to be logged as the session's first records.
- */
-export function resolveSettings(options: LoggingOptions = {}): { settings: LogSettings; warnings: string[] } {
-  checkOptions(options);
-  const env = options.env ?? process.env;
-  const level = resolveSetting(options.level === undefined ? undefined : parseLevel(options.level), ENV.level, env, DEFAULTS.level, parseLevel);
-  const retentionDays = resolveSetting(options.retentionDays, ENV.retentionDays, env, DEFAULTS.retentionDays as number, parseRetention);
-  const format = resolveSetting(options.format, ENV.format, env, DEFAULTS.format as LogFormat, parseFormat);
-  const prefix: Setting<string> = options.prefix === undefined
-    ? { value: DEFAULTS.prefix, source: 'default' }
-    : { value: options.prefix, source: 'option' };
-  let dir: Setting<string>;
-  if (options.dir !== undefined) dir = { value: options.dir, source: 'option' };
-  else if (env[ENV.dir]) dir = { value: env[ENV.dir]!, source: 'environment', variable: ENV.dir };
-  else dir = { value: defaultLogDir(env), source: 'default' };
-  const warnings = [level.warning, retentionDays.warning, format.warning].filter((w): w is string => w !== undefined);
-  return {
-    settings: { dir, level: level.setting, retentionDays: retentionDays.setting, format: format.setting, prefix },
-    warnings,
-  };
-}
-
 /**
  * Prunes old logs, then opens this process's log file and routes every logger
  * to it. Synchronous. Call it first. Throws `TypeError` for a bad option and
@@ -1315,14 +1354,15 @@ export function initLogging(options: LoggingOptions = {}): LogSession {
   if (active !== null) {
     throw new LoggingSetupError(`Logging is already initialized to ${active.filePath}: close() that session first`, active.filePath);
   }
-  const { settings, warnings } = resolveSettings(options);
+  const resolved = resolveSettings(options);
+  const { settings, warnings } = resolved;
   const dir = settings.dir.value;
   const pruned = pruneOldLogs(dir, { retentionDays: settings.retentionDays.value, prefix: settings.prefix.value });
   const name = logFileName(new Date(), process.pid, settings.prefix.value);
   const { fd, filePath, size } = openLogFile(dir, name);
 
   const encoder = new ChunkEncoder(settings.format.value === 'json' ? escapeJsonChunk : escapeTextChunk);
-  const session = new Session(new LogWriter(fd, filePath, size, encoder), settings, pruned);
+  const session = new Session(new LogWriter(fd, filePath, size, encoder), resolved, pruned);
   active = session;
   session.attach();
   const root = session.logger;

@@ -224,28 +224,30 @@ function subjectFile(dir: string): string | undefined {
 }
 
 // ---------------------------------------------------------------------------
-// Setup: comparison libraries, compiled logger, machine
+// Setup: scripts/'s own packages, compiled logger, machine
 // ---------------------------------------------------------------------------
 
-function ensureComparisonLibraries(): void {
-  const installed = ['pino', 'winston'].every((name) => fs.existsSync(path.join(SCRIPTS, 'node_modules', name, 'package.json')));
+/** pino and winston to compare with, and esbuild to compile ours: scripts/package.json, installed on first use. */
+function ensureScriptPackages(): void {
+  const installed = ['esbuild', 'pino', 'winston'].every((name) => fs.existsSync(path.join(SCRIPTS, 'node_modules', name, 'package.json')));
   if (installed) return;
-  process.stderr.write('bench: installing pino and winston into scripts/node_modules (npm ci --prefix scripts)\n');
+  process.stderr.write('bench: installing esbuild, pino and winston into scripts/node_modules (npm ci --prefix scripts)\n');
   const result = spawnSync('npm', ['ci', '--prefix', SCRIPTS, '--no-audit', '--no-fund'], { stdio: 'inherit', cwd: ROOT });
   if (result.status !== 0) throw new Error('npm ci --prefix scripts failed');
 }
 
 /**
- * lib/logging.ts compiled to one ES module with tsx's own esbuild (the code tsx
- * runs), so children and the startup figure run plain JavaScript with no loader.
+ * lib/logging.ts compiled to one ES module with esbuild, at the version tsx
+ * uses (so it is the code tsx runs), so children and the startup figure run
+ * plain JavaScript with no loader.
  */
 function compileLogger(buildDir: string): string {
-  const esbuild = path.join(ROOT, 'node_modules', '.bin', 'esbuild');
+  const esbuild = path.join(SCRIPTS, 'node_modules', '.bin', 'esbuild');
   const out = path.join(buildDir, 'logging.mjs');
   const result = spawnSync(esbuild, [
     path.join(ROOT, 'lib', 'logging.ts'), '--format=esm', '--platform=node', '--target=node20', `--outfile=${out}`, '--log-level=warning',
   ], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`esbuild failed (is node_modules installed?): ${result.stderr ?? result.error}`);
+  if (result.status !== 0) throw new Error(`esbuild failed (is scripts/node_modules installed?): ${result.stderr ?? result.error}`);
   for (const name of ['startup.mjs', 'startup-timed.mjs', 'import-only.mjs', 'empty.mjs']) fs.copyFileSync(path.join(SUBJECTS_DIR, name), path.join(buildDir, name));
   return out;
 }
@@ -848,7 +850,7 @@ function main(): void {
   const buildDir = freshDir('build');
   const started = performance.now();
   try {
-    ensureComparisonLibraries();
+    ensureScriptPackages();
     const moduleFile = compileLogger(buildDir);
     childEnv = { ...process.env, BENCH_LOGGING_MODULE: moduleFile };
     // Children run bare node: no loader from NODE_OPTIONS, no logging settings from the environment.

@@ -1,5 +1,5 @@
 /**
- * Running a command as a logged session: its output goes to the terminal
+ * `exec`: running a command as a logged session. Its output goes to the terminal
  * unchanged and, line by line, into the log; signals reach it; its end is logged.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,8 +9,12 @@ import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import { isatty } from 'node:tty';
-import type { Logger } from '../logging.ts';
-import { formatDuration } from './table.ts';
+import { errorCode, errorMessage, EXIT_SIGNALS, type Logger } from '../logging.ts';
+import { parseCommandArgs } from './args.ts';
+import { UsageError } from './errors.ts';
+import { formatDuration } from './format.ts';
+import { printHelp } from './help.ts';
+import { printStderr } from './output.ts';
 
 // A line longer than this (a progress bar redrawn with \r, binary output) is
 // logged in pieces rather than held in memory until its newline comes.
@@ -19,7 +23,22 @@ const MAX_LINE_CHARS = 64 * 1024;
 // process it left running in the background may hold them open for ever, so
 // capture stops after this long without output.
 const OUTPUT_IDLE_MS = 1000;
-const RELAYED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * `exec -- CMD [ARGS...]`: runs CMD under `logger`, and returns the exit code to
+ * exit with. The `--` may be left out when CMD does not start with a dash.
+ */
+export async function execCommand(args: string[], logger: Logger): Promise<number> {
+  let split = args.findIndex((arg) => arg === '--' || !arg.startsWith('-'));
+  if (split < 0) split = args.length;
+  const { values } = parseCommandArgs(args.slice(0, split), {}, 'exec', 0);
+  if (values.help) return printHelp('exec');
+  const commandLine = args[split] === '--' ? args.slice(split + 1) : args.slice(split);
+  if (commandLine.length === 0) throw new UsageError('Missing command to run', 'exec');
+  const result = await runLoggedCommand(commandLine[0], commandLine.slice(1), logger);
+  if (result.error !== undefined) printStderr(result.error);
+  return result.exitCode;
+}
 
 /** How a run ended: the exit code to exit with, and a one-line error when the command could not be started. */
 export interface ExecResult {
@@ -86,7 +105,7 @@ function isInPath(command: string): boolean {
 
 /** What a shell would say and exit with: 127 when the command is not found, 126 when it cannot be run. */
 function cannotRun(command: string, error: unknown, logger: Logger): ExecResult {
-  const code = (error as NodeJS.ErrnoException).code ?? 'UNKNOWN';
+  const code = errorCode(error);
   const hasPath = command.includes('/');
   let reason: string;
   let exitCode = 126;
@@ -104,7 +123,7 @@ function cannotRun(command: string, error: unknown, logger: Logger): ExecResult 
   } else if (code === 'EACCES') {
     reason = 'permission denied';
   } else {
-    reason = (error as Error).message;
+    reason = errorMessage(error);
   }
   const message = `Cannot run ${command}: ${reason}`;
   logger.error(message, { code, exitCode });
@@ -127,11 +146,11 @@ function relaySignals(child: ChildProcess): { interruptedBy(): NodeJS.Signals | 
     if (signal === 'SIGINT' && onTerminal) return;
     child.kill(signal);
   };
-  for (const signal of RELAYED_SIGNALS) process.on(signal, onSignal);
+  for (const signal of EXIT_SIGNALS) process.on(signal, onSignal);
   return {
     interruptedBy: () => first,
     release: () => {
-      for (const signal of RELAYED_SIGNALS) process.off(signal, onSignal);
+      for (const signal of EXIT_SIGNALS) process.off(signal, onSignal);
     },
   };
 }

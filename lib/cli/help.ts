@@ -1,22 +1,30 @@
 /** What `--help` and `help <command>` print, and the usage lines that go with errors. */
+import { defaultLogDir, DEFAULTS, ENV_VARIABLES } from '../logging.ts';
+import { logFilePattern } from './sessions.ts';
+import { DEFAULT_VIEW_LINES } from './tail.ts';
 
 interface CommandHelp {
   usage: string;
   text: string;
 }
 
+const VARIABLE_WIDTH = Math.max(...Object.values(ENV_VARIABLES).map((name) => name.length)) + 2;
+const variable = (name: string) => name.padEnd(VARIABLE_WIDTH);
+// The default directory as the core computes it, for a home written `~`.
+const defaultDir = (platform: string) => defaultLogDir({ HOME: '~' }, platform);
+
 const ENVIRONMENT = `Environment:
-  AUTOMAKE_LOG_DIR             log directory (default ~/.local/state/automake/logs;
-                               ~/Library/Logs/automake on macOS)
-  AUTOMAKE_LOG_LEVEL           DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)
-  AUTOMAKE_LOG_RETENTION_DAYS  days the log of an ended session is kept (default 7)
-  AUTOMAKE_LOG_FORMAT          text or json (default text)`;
+  ${variable(ENV_VARIABLES.dir)}log directory (default ${defaultDir('linux')};
+  ${variable('')}${defaultDir('darwin')} on macOS)
+  ${variable(ENV_VARIABLES.level)}DEBUG, INFO, WARNING, ERROR or CRITICAL (default ${DEFAULTS.level})
+  ${variable(ENV_VARIABLES.retentionDays)}days the log of an ended session is kept (default ${DEFAULTS.retentionDays})
+  ${variable(ENV_VARIABLES.format)}text or json (default ${DEFAULTS.format})`;
 
 const HELP: Record<string, CommandHelp> = {
   '': {
     usage: 'automake <command> [options]',
     text: `Run commands as logged sessions, and find, read and clean their logs.
-Every run writes its own log file, automake_YYYY-MM-DD_PID.log.
+Every run writes its own log file, ${logFilePattern(DEFAULTS.prefix)}.
 
 Commands:
   exec -- CMD [ARGS...]                        run a command as a logged session
@@ -75,7 +83,7 @@ the newest non-empty one other than this command's own, or the newest log of the
 session with that PID, or FILE (a name in the log directory, or a path to one).
 
 Options:
-  -n, --lines N   how many lines (default 50)
+  -n, --lines N   how many lines (default ${DEFAULT_VIEW_LINES})
   -f, --follow    keep printing lines as they are written, until Ctrl-C or until
                   the file is deleted`,
   },
@@ -126,4 +134,10 @@ export function usageText(command: string): string {
   const help = Object.hasOwn(HELP, command) ? HELP[command] : HELP[''];
   const more = command === '' ? 'automake --help' : `automake help ${command}`;
   return `Usage: ${help.usage}\nRun "${more}" for more.\n`;
+}
+
+/** Prints the full help of `command` on stdout; the exit code of a help request, 0. */
+export function printHelp(command: string): number {
+  process.stdout.write(helpText(command));
+  return 0;
 }

@@ -6,10 +6,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isSessionAlive, logFileTime, parseLogFileName } from '../logging.ts';
+import { errorCode, errorMessage, isSessionAlive, logFileTime, parseLogFileName, pruneDueTime } from '../logging.ts';
 import { CommandError, UsageError } from './errors.ts';
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** One session's log file. */
 export interface SessionLog {
@@ -44,10 +42,6 @@ export function logFilePattern(prefix: string): string {
   return `${prefix}_YYYY-MM-DD_PID.log`;
 }
 
-function errorCode(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | undefined)?.code;
-}
-
 /** The session logs in the directory, newest first. A missing directory has none. */
 export function listSessionLogs(place: LogPlace): SessionLog[] {
   let names: string[];
@@ -55,7 +49,7 @@ export function listSessionLogs(place: LogPlace): SessionLog[] {
     names = fs.readdirSync(place.dir);
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return [];
-    throw new CommandError(`Cannot read log directory ${place.dir}: ${(error as Error).message}`);
+    throw new CommandError(`Cannot read log directory ${place.dir}: ${errorMessage(error)}`);
   }
   const logs: SessionLog[] = [];
   for (const name of names) {
@@ -86,9 +80,9 @@ export function listSessionLogs(place: LogPlace): SessionLog[] {
   return logs.sort((a, b) => b.startedMs - a.startedMs || b.name.localeCompare(a.name));
 }
 
-/** When `log` becomes due for pruning at `retentionDays`: `null` when pruning is off. */
+/** When `log` becomes due for pruning at `retentionDays`, by the pruner's own rule: `null` when pruning is off. */
 export function pruneDueMs(log: SessionLog, retentionDays: number): number | null {
-  return Number.isFinite(retentionDays) ? log.startedMs + retentionDays * DAY_MS : null;
+  return Number.isFinite(retentionDays) ? pruneDueTime(log.startedMs, retentionDays) : null;
 }
 
 /**
@@ -145,7 +139,7 @@ export function openSessionLog(log: SessionLog): number {
   try {
     fd = fs.openSync(log.path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   } catch (error) {
-    throw new CommandError(`Cannot open ${log.name}: ${(error as Error).message}`);
+    throw new CommandError(`Cannot open ${log.name}: ${errorMessage(error)}`);
   }
   if (!fs.fstatSync(fd).isFile()) {
     fs.closeSync(fd);
@@ -172,6 +166,6 @@ export function deleteEndedSessionLog(log: SessionLog): DeleteOutcome {
   } catch (error) {
     // Another session's pruner got there first.
     if (errorCode(error) === 'ENOENT') return { status: 'gone' };
-    return { status: 'failed', code: errorCode(error) ?? 'UNKNOWN', message: (error as Error).message };
+    return { status: 'failed', code: errorCode(error), message: errorMessage(error) };
   }
 }

@@ -2,6 +2,9 @@
 import * as fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** How many lines `logs view` prints when not told. */
+export const DEFAULT_VIEW_LINES = 50;
+
 const READ_CHUNK = 64 * 1024;
 // Often enough that a followed line appears "at once" to a person, rarely
 // enough that an idle follower costs nothing measurable.

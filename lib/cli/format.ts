@@ -1,4 +1,5 @@
-/** Plain-text tables and the human-readable sizes, ages and times in them. */
+/** What the command line prints: plain-text tables, human-readable sizes, ages and times, and its wording. */
+import * as path from 'node:path';
 
 /** Columns separated by two spaces, left-aligned except those in `rightAligned` (numbers). */
 export function formatTable(headers: string[], rows: string[][], rightAligned: ReadonlySet<number> = new Set()): string {
@@ -50,4 +51,25 @@ export function formatLocalTime(ms: number): string {
   const date = new Date(ms);
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/** `1 day`, `7 days`, `0.5 days`. */
+export function days(value: number): string {
+  return value === 1 ? '1 day' : `${value} days`;
+}
+
+/** `1 log`, `3 logs`: `n` and the noun, plural unless `n` is 1. */
+export function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** The last line of `logs prune`: how many logs went (or would go), and how many are kept. */
+export function pruneSummary(deleted: number, retentionDays: number, kept: number, verb: string): string {
+  if (deleted === 0) return `Nothing to delete: no ended session's log is older than ${days(retentionDays)}; ${kept} kept`;
+  return `${verb} ${count(deleted, 'session log')} older than ${days(retentionDays)}; ${kept} kept`;
+}
+
+/** The file names of `paths`, sorted, so that output does not depend on directory order. */
+export function sortedNames(paths: string[]): string[] {
+  return paths.map((file) => path.basename(file)).sort();
 }
