@@ -24,9 +24,19 @@ export interface RunningChild {
 
 /** Starts `node --import tsx <script> ...args` and collects its output. */
 export function startNode(script: string, args: string[], env: Record<string, string> = {}): RunningChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
+  return startProcess([process.execPath, '--import', 'tsx', script, ...args], { env });
+}
+
+/**
+ * Starts `argv` (in `cwd`, the repository root by default, with `env` added to ours)
+ * and collects its output; with `timeoutMs`, kills it with SIGKILL if it outlives that.
+ */
+export function startProcess(argv: string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): RunningChild {
+  const [command, ...args] = argv;
+  if (command === undefined) throw new Error('startProcess needs a command');
+  const child = spawn(command, args, {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -39,8 +49,10 @@ export function startNode(script: string, args: string[], env: Record<string, st
     if (end >= 0) onLine(stdout.slice(0, end));
   });
   child.stderr.setEncoding('utf8').on('data', (data: string) => (stderr += data));
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
   const done = new Promise<ChildResult>((resolve) => {
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
       onLine('');
       resolve({ code, signal, stdout, stderr });
     });

@@ -92,6 +92,12 @@ switch (scenario) {
     process.kill(process.pid, 'SIGKILL');
     break;
   }
+  case 'error-with-stack-then-sigkill': {
+    logRecords(0, count);
+    log.error(`${tag} failed`, new Error('disk on fire'));
+    process.kill(process.pid, 'SIGKILL');
+    break;
+  }
   case 'memory': {
     const baseline = process.memoryUsage().rss;
     logRecords(0, count);
