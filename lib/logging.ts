@@ -465,7 +465,9 @@ export function isSessionAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    // Only ESRCH says the process is gone. Deno without --allow-run throws NotCapable,
+    // which proves nothing: taking it for "ended" deleted running sessions' logs.
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 
