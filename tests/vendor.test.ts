@@ -198,42 +198,41 @@ for (const compiler of COMPILERS) {
   });
 }
 
-test('lib/logging.ts copied alone runs under tsx: initLogging, then a line in the file', async (t) => {
+/** The vendored project with an app that logs one record into the directory it is given and prints the file's path. */
+function vendoredApp(t: Parameters<typeof makeTempDir>[0]): { project: string; app: string; logDir: string } {
   const project = vendoredProject(t);
-  const logDir = path.join(project, 'logs');
-  fs.writeFileSync(path.join(project, 'src', 'app.ts'), [
-    "import { initLogging, getLogger } from './logging.ts';",
-    'const session = initLogging({ dir: process.argv[2], env: {} });',
+  const app = path.join(project, 'src', 'app.ts');
+  fs.writeFileSync(app, [
+    "import { initLogging, getLogger, type LogSession } from './logging.ts';",
+    'const session: LogSession = initLogging({ dir: process.argv[2]!, env: {} });',
     "getLogger('automake.vendored').info('hello from a vendored copy', { answer: 42 });",
     'await session.close();',
     'process.stdout.write(session.filePath + "\\n");',
   ].join('\n'));
-  const result = await runTsx([path.join(project, 'src', 'app.ts'), logDir], { cwd: project });
+  return { project, app, logDir: path.join(project, 'logs') };
+}
+
+function assertOneRecord(result: { code: number | null; stdout: string; stderr: string }, logDir: string): void {
   assert.equal(result.code, 0, result.stderr);
   const filePath = result.stdout.trim();
   assert.equal(path.dirname(filePath), logDir);
   const text = fs.readFileSync(filePath, 'utf8');
   assert.match(text, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} - automake\.vendored - INFO - hello from a vendored copy answer=42\n$/);
+}
+
+test('lib/logging.ts copied alone runs under tsx: initLogging, then a line in the file', async (t) => {
+  const { project, app, logDir } = vendoredApp(t);
+  assertOneRecord(await runTsx([app, logDir], { cwd: project }), logDir);
 });
 
 test("lib/logging.ts copied alone runs under Node 24's own type stripping, with no loader", async (t) => {
   const node24 = await installTool(TOOLS.node24);
   if (!('path' in node24)) return t.skip(node24.skip);
-  const project = vendoredProject(t);
-  const logDir = path.join(project, 'logs');
-  fs.writeFileSync(path.join(project, 'src', 'app.ts'), [
-    "import { initLogging, getLogger, type LogSession } from './logging.ts';",
-    'const session: LogSession = initLogging({ dir: process.argv[2]!, env: {} });',
-    "getLogger('automake.vendored').info('hello from a stripped copy', { node: process.version });",
-    'await session.close();',
-    'process.stdout.write(session.filePath + "\\n");',
-  ].join('\n'));
+  const { project, app, logDir } = vendoredApp(t);
   const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    execFile(node24.path, [path.join(project, 'src', 'app.ts'), logDir], { cwd: project, encoding: 'utf8' }, (error, stdout, stderr) => {
+    execFile(node24.path, [app, logDir], { cwd: project, encoding: 'utf8' }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr });
     });
   });
-  assert.equal(result.code, 0, result.stderr);
-  const text = fs.readFileSync(result.stdout.trim(), 'utf8');
-  assert.match(text, / - automake\.vendored - INFO - hello from a stripped copy node=v24\.\d+\.\d+\n$/);
+  assertOneRecord(result, logDir);
 });
