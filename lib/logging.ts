@@ -271,10 +271,10 @@ function toJson(value: unknown): string {
 function serializeError(error: Error, depth = 0): Record<string, unknown> {
   const out: Record<string, unknown> = { type: error.name, message: error.message, stack: errorStack(error) };
   const code = (error as { code?: unknown }).code;
-  if (code !== undefined) out.code = code;
+  if (code !== undefined) out['code'] = code;
   // Causes can form a cycle; five levels are plenty to find the origin.
   if (error.cause !== undefined && depth < 5) {
-    out.cause = error.cause instanceof Error ? serializeError(error.cause, depth + 1) : error.cause;
+    out['cause'] = error.cause instanceof Error ? serializeError(error.cause, depth + 1) : error.cause;
   }
   return out;
 }
@@ -369,7 +369,7 @@ function formatTextRecord(time: number, level: number, prefixes: RecordPrefixes,
 
 /** One JSON record, newline included: pino's field names and numeric levels. */
 function formatJsonRecord(time: number, level: number, prefixes: RecordPrefixes, message: unknown, extra: LogExtra | undefined): string {
-  let line = prefixes.json[level] + time + prefixes.json[0] + JSON.stringify(messageText(message));
+  let line = prefixes.json[level]! + time + prefixes.json[0] + JSON.stringify(messageText(message));
   if (extra !== undefined && extra !== null) {
     line += extra instanceof Error ? ',"err":' + toJson(extra) : formatFieldsJson(extra);
   }
@@ -401,7 +401,8 @@ function logNamePattern(prefix: string): RegExp {
 /** The date and PID in a session log's name (default prefix `automake`); `undefined` when the name is not one. */
 export function parseLogFileName(name: string, prefix: string = DEFAULTS.prefix): { date: string; pid: number } | undefined {
   const match = logNamePattern(prefix).exec(name);
-  return match === null ? undefined : { date: match[1], pid: Number(match[2]) };
+  const date = match?.[1];
+  return match === null || date === undefined ? undefined : { date, pid: Number(match[2]) };
 }
 
 function isAbsolutePath(path: string): boolean {
@@ -432,14 +433,14 @@ function joinPath(dir: string, name: string): string {
 export function defaultLogDir(env: Record<string, string | undefined> = process.env, platform: string = process.platform): string {
   const has = (name: string) => typeof env[name] === 'string' && env[name] !== '';
   if (platform === 'win32') {
-    if (has('LOCALAPPDATA')) return `${env.LOCALAPPDATA}\\automake\\Logs`;
-    if (has('USERPROFILE')) return `${env.USERPROFILE}\\AppData\\Local\\automake\\Logs`;
+    if (has('LOCALAPPDATA')) return `${env['LOCALAPPDATA']}\\automake\\Logs`;
+    if (has('USERPROFILE')) return `${env['USERPROFILE']}\\AppData\\Local\\automake\\Logs`;
     throw new LoggingSetupError('Cannot find a log directory: set LOCALAPPDATA or AUTOMAKE_LOG_DIR', '');
   }
-  if (platform === 'darwin' && has('HOME')) return `${env.HOME}/Library/Logs/automake`;
+  if (platform === 'darwin' && has('HOME')) return `${env['HOME']}/Library/Logs/automake`;
   // The XDG spec says a relative XDG_STATE_HOME is invalid and must be ignored.
-  if (platform !== 'darwin' && has('XDG_STATE_HOME') && env.XDG_STATE_HOME!.startsWith('/')) return `${env.XDG_STATE_HOME}/automake/logs`;
-  if (has('HOME')) return `${env.HOME}/.local/state/automake/logs`;
+  if (platform !== 'darwin' && has('XDG_STATE_HOME') && env['XDG_STATE_HOME']!.startsWith('/')) return `${env['XDG_STATE_HOME']}/automake/logs`;
+  if (has('HOME')) return `${env['HOME']}/.local/state/automake/logs`;
   throw new LoggingSetupError('Cannot find a log directory: set HOME or AUTOMAKE_LOG_DIR', '');
 }
 
@@ -806,8 +807,9 @@ class LogWriter {
     // The disk is behind: queue, up to the bound.
     this.queueRecords.push(this.pendingRecords);
     // A copy: the encoder's buffer is reused by the next chunk.
-    this.queue.push(Buffer.from(this.encoder.encode(this.takePending())));
-    this.queuedBytes += this.queue[this.queue.length - 1].length;
+    const chunk = Buffer.from(this.encoder.encode(this.takePending()));
+    this.queue.push(chunk);
+    this.queuedBytes += chunk.length;
     if (this.queuedBytes >= MAX_QUEUED_BYTES) this.flushSync();
   }
 
@@ -1243,7 +1245,7 @@ function resolveSetting<T>(
 ): Resolved<T> {
   if (option !== undefined) return { setting: { value: option, source: 'option' } };
   const text = variable === undefined ? undefined : env[variable];
-  if (text === undefined || text.trim() === '') return { setting: { value: fallback, source: 'default' } };
+  if (text === undefined || variable === undefined || text.trim() === '') return { setting: { value: fallback, source: 'default' } };
   const value = parseEnv(text);
   if (value === undefined) {
     return {
