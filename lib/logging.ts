@@ -129,10 +129,16 @@ export class LoggingSetupError extends Error {
 }
 
 /** The defaults of the options that have a fixed one; `dir`'s is `defaultLogDir()`. */
-export const DEFAULTS = Object.freeze({ level: 'INFO', retentionDays: 7, format: 'text', prefix: 'automake' } as const);
+export const DEFAULTS: { readonly level: 'INFO'; readonly retentionDays: 7; readonly format: 'text'; readonly prefix: 'automake' } =
+  Object.freeze({ level: 'INFO', retentionDays: 7, format: 'text', prefix: 'automake' });
 
 /** The environment variable behind each option that has one. */
-export const ENV_VARIABLES = Object.freeze({
+export const ENV_VARIABLES: {
+  readonly dir: 'AUTOMAKE_LOG_DIR';
+  readonly level: 'AUTOMAKE_LOG_LEVEL';
+  readonly retentionDays: 'AUTOMAKE_LOG_RETENTION_DAYS';
+  readonly format: 'AUTOMAKE_LOG_FORMAT';
+} = Object.freeze({
   dir: 'AUTOMAKE_LOG_DIR',
   level: 'AUTOMAKE_LOG_LEVEL',
   retentionDays: 'AUTOMAKE_LOG_RETENTION_DAYS',
@@ -376,9 +382,9 @@ function toJson(value: unknown): string {
 function serializeError(error: Error, depth = 0): Record<string, unknown> {
   const out: Record<string, unknown> = { type: error.name, message: error.message, stack: errorStack(error) };
   const code = (error as { code?: unknown }).code;
-  if (code !== undefined) out.code = code;
+  if (code !== undefined) out['code'] = code;
   if (error.cause !== undefined && depth < MAX_CAUSE_DEPTH) {
-    out.cause = error.cause instanceof Error ? serializeError(error.cause, depth + 1) : error.cause;
+    out['cause'] = error.cause instanceof Error ? serializeError(error.cause, depth + 1) : error.cause;
   }
   return out;
 }
@@ -476,7 +482,7 @@ function formatTextRecord(time: number, level: number, prefixes: RecordPrefixes,
 
 /** One JSON record, newline included: pino's field names and numeric levels. */
 function formatJsonRecord(time: number, level: number, prefixes: RecordPrefixes, message: unknown, extra: LogExtra | undefined): string {
-  let line = prefixes.json[level] + time + prefixes.json[0] + JSON.stringify(messageText(message));
+  let line = prefixes.json[level]! + time + prefixes.json[0] + JSON.stringify(messageText(message));
   if (extra !== undefined && extra !== null) {
     line += extra instanceof Error ? ',"err":' + toJson(extra) : formatFieldsJson(extra);
   }
@@ -511,7 +517,8 @@ function logNamePattern(prefix: string): RegExp {
 /** The date and PID in a session log's name (default prefix `automake`); `undefined` when the name is not one. */
 export function parseLogFileName(name: string, prefix: string = DEFAULTS.prefix): { date: string; pid: number } | undefined {
   const match = logNamePattern(prefix).exec(name);
-  return match === null ? undefined : { date: match[1], pid: Number(match[2]) };
+  const date = match?.[1];
+  return match === null || date === undefined ? undefined : { date, pid: Number(match[2]) };
 }
 
 function isAbsolutePath(path: string): boolean {
@@ -542,14 +549,14 @@ function joinPath(dir: string, name: string): string {
 export function defaultLogDir(env: Record<string, string | undefined> = process.env, platform: string = process.platform): string {
   const has = (name: string) => typeof env[name] === 'string' && env[name] !== '';
   if (platform === 'win32') {
-    if (has('LOCALAPPDATA')) return `${env.LOCALAPPDATA}\\automake\\Logs`;
-    if (has('USERPROFILE')) return `${env.USERPROFILE}\\AppData\\Local\\automake\\Logs`;
+    if (has('LOCALAPPDATA')) return `${env['LOCALAPPDATA']}\\automake\\Logs`;
+    if (has('USERPROFILE')) return `${env['USERPROFILE']}\\AppData\\Local\\automake\\Logs`;
     throw new LoggingSetupError('Cannot find a log directory: set LOCALAPPDATA or AUTOMAKE_LOG_DIR', '');
   }
-  if (platform === 'darwin' && has('HOME')) return `${env.HOME}/Library/Logs/automake`;
+  if (platform === 'darwin' && has('HOME')) return `${env['HOME']}/Library/Logs/automake`;
   // The XDG spec says a relative XDG_STATE_HOME is invalid and must be ignored.
-  if (platform !== 'darwin' && has('XDG_STATE_HOME') && env.XDG_STATE_HOME!.startsWith('/')) return `${env.XDG_STATE_HOME}/automake/logs`;
-  if (has('HOME')) return `${env.HOME}/.local/state/automake/logs`;
+  if (platform !== 'darwin' && has('XDG_STATE_HOME') && env['XDG_STATE_HOME']!.startsWith('/')) return `${env['XDG_STATE_HOME']}/automake/logs`;
+  if (has('HOME')) return `${env['HOME']}/.local/state/automake/logs`;
   throw new LoggingSetupError('Cannot find a log directory: set HOME or AUTOMAKE_LOG_DIR', '');
 }
 
@@ -586,7 +593,9 @@ export function isSessionAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    // Only ESRCH says the process is gone. Deno without --allow-run throws NotCapable,
+    // which proves nothing: taking it for "ended" deleted running sessions' logs.
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 
@@ -915,8 +924,9 @@ class LogWriter {
     // The disk is behind: queue, up to the bound.
     this.queueRecords.push(this.pendingRecords);
     // A copy: the encoder's buffer is reused by the next chunk.
-    this.queue.push(Buffer.from(this.encoder.encode(this.takePending())));
-    this.queuedBytes += this.queue[this.queue.length - 1].length;
+    const chunk = Buffer.from(this.encoder.encode(this.takePending()));
+    this.queue.push(chunk);
+    this.queuedBytes += chunk.length;
     if (this.queuedBytes >= MAX_QUEUED_BYTES) this.flushSync();
   }
 
@@ -1229,7 +1239,7 @@ export function getLogger(name: string = DEFAULTS.prefix): Logger {
  * The signals that ask a process to end: Ctrl-C, `kill`, a closed terminal. A
  * session writes its records before the process dies of one.
  */
-export const EXIT_SIGNALS = Object.freeze(['SIGINT', 'SIGTERM', 'SIGHUP'] as const);
+export const EXIT_SIGNALS: readonly ['SIGINT', 'SIGTERM', 'SIGHUP'] = Object.freeze(['SIGINT', 'SIGTERM', 'SIGHUP'] as const);
 
 /**
  * Hooks that get every accepted record into the file however the process ends:

@@ -1,10 +1,11 @@
 /**
- * Copy-paste vendoring (design.md §1): lib/logging.ts copied alone into an empty
- * project type-checks under strict TypeScript, runs under tsx, and imports
- * nothing but `node:fs`.
+ * Copy-paste vendoring (design.md §1, §11): lib/logging.ts copied alone into an
+ * empty project type-checks under the strictest flags with TypeScript 5.0, the
+ * latest 5.x and the project's own; runs under tsx and under Node's own type
+ * stripping (Node 24: Node 20 cannot strip types); and imports nothing but `node:fs`.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -12,9 +13,11 @@ import { test } from 'node:test';
 import { ROOT, startChild } from './helpers/child.ts';
 import { tempDir } from './helpers/log-files.ts';
 import { TIMESTAMP } from './helpers/records.ts';
+import { installTool, TOOLS, type Installed } from './helpers/tools.ts';
 
 const SOURCE = path.join(ROOT, 'lib', 'logging.ts');
-const TSC = path.join(ROOT, 'node_modules', '.bin', 'tsc');
+const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+const PROJECT_TS_VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', 'typescript', 'package.json'), 'utf8')) as { version: string }).version;
 
 /**
  * The source with comments removed and every string literal replaced by a
@@ -149,45 +152,91 @@ function vendoredProject(t: Parameters<typeof tempDir>[0]): string {
   return project;
 }
 
-test('lib/logging.ts copied alone into an empty project type-checks under strict TypeScript', (t) => {
-  const project = vendoredProject(t);
-  fs.writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: {
-      target: 'ES2022',
-      module: 'NodeNext',
-      moduleResolution: 'NodeNext',
-      strict: true,
-      noEmit: true,
-      types: ['node'],
-    },
-    files: ['src/logging.ts'],
-  }, null, 2));
-  let output = '';
-  try {
-    output = execFileSync(TSC, ['-p', project], { cwd: project, encoding: 'utf8', stdio: 'pipe' });
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-    assert.fail(`tsc failed on the vendored copy:\n${stdout ?? ''}${stderr ?? ''}`);
-  }
-  assert.equal(output.trim(), '');
-});
+/** The flags of a strict codebase, beyond `strict` itself (design.md §11). */
+const STRICTER = {
+  noUncheckedIndexedAccess: true,
+  exactOptionalPropertyTypes: true,
+  noPropertyAccessFromIndexSignature: true,
+  noImplicitOverride: true,
+  noImplicitReturns: true,
+};
 
-test('lib/logging.ts copied alone runs under tsx: initLogging, then a line in the file', async (t) => {
+const COMPILERS = [
+  { name: 'TypeScript 5.0', install: () => installTool(TOOLS.typescript50), version: '5.0.4', isolatedDeclarations: false },
+  { name: 'the latest TypeScript 5', install: () => installTool(TOOLS.typescript5), version: '5.9.3', isolatedDeclarations: true },
+  { name: "the project's own TypeScript", install: async (): Promise<Installed> => ({ path: TSC }), version: PROJECT_TS_VERSION, isolatedDeclarations: true },
+];
+
+for (const compiler of COMPILERS) {
+  // isolatedDeclarations came with TypeScript 5.5.
+  const flags = compiler.isolatedDeclarations ? 'strict, every stricter flag and isolatedDeclarations' : 'strict and every stricter flag';
+  test(`lib/logging.ts copied alone type-checks with ${compiler.name} (${compiler.version}) under ${flags}`, async (t) => {
+    const installed = await compiler.install();
+    if (!('path' in installed)) return t.skip(installed.skip);
+    const project = vendoredProject(t);
+    fs.writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        ...STRICTER,
+        ...(compiler.isolatedDeclarations ? { isolatedDeclarations: true, declaration: true } : {}),
+        noEmit: true,
+        types: ['node'],
+      },
+      files: ['src/logging.ts'],
+    }, null, 2));
+    const version = execFileSync(process.execPath, [installed.path, '--version'], { encoding: 'utf8' });
+    assert.equal(version.trim(), `Version ${compiler.version}`, 'the compiler this test names');
+    let output = '';
+    try {
+      output = execFileSync(process.execPath, [installed.path, '-p', project], { cwd: project, encoding: 'utf8', stdio: 'pipe' });
+    } catch (error) {
+      const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+      assert.fail(`${compiler.name} failed on the vendored copy:\n${stdout ?? ''}${stderr ?? ''}`);
+    }
+    assert.equal(output.trim(), '');
+  });
+}
+
+/** The vendored project with an app that logs one record into the directory it is given and prints the file's path. */
+function vendoredApp(t: Parameters<typeof tempDir>[0]): { project: string; app: string; logDir: string } {
   const project = vendoredProject(t);
-  const logDir = path.join(project, 'logs');
-  fs.writeFileSync(path.join(project, 'src', 'app.ts'), [
-    "import { initLogging, getLogger } from './logging.ts';",
-    'const session = initLogging({ dir: process.argv[2], env: {} });',
+  const app = path.join(project, 'src', 'app.ts');
+  fs.writeFileSync(app, [
+    "import { initLogging, getLogger, type LogSession } from './logging.ts';",
+    'const session: LogSession = initLogging({ dir: process.argv[2]!, env: {} });',
     "getLogger('automake.vendored').info('hello from a vendored copy', { answer: 42 });",
     'await session.close();',
     'process.stdout.write(session.filePath + "\\n");',
   ].join('\n'));
-  // `--import tsx` as the project would write it, found from the project's own directory.
-  const app = [process.execPath, '--import', 'tsx', path.join(project, 'src', 'app.ts'), logDir];
-  const result = await startChild(app, { cwd: project, input: '', timeoutMs: 15_000 }).done;
+  return { project, app, logDir: path.join(project, 'logs') };
+}
+
+function assertOneRecord(result: { code: number | null; stdout: string; stderr: string }, logDir: string): void {
   assert.equal(result.code, 0, result.stderr);
   const filePath = result.stdout.trim();
   assert.equal(path.dirname(filePath), logDir);
   const text = fs.readFileSync(filePath, 'utf8');
   assert.match(text, new RegExp(`^${TIMESTAMP} - automake\\.vendored - INFO - hello from a vendored copy answer=42\\n$`));
+}
+
+test('lib/logging.ts copied alone runs under tsx: initLogging, then a line in the file', async (t) => {
+  const { project, app, logDir } = vendoredApp(t);
+  // `--import tsx` as the project would write it, found from the project's own directory.
+  const argv = [process.execPath, '--import', 'tsx', app, logDir];
+  assertOneRecord(await startChild(argv, { cwd: project, input: '', timeoutMs: 15_000 }).done, logDir);
+});
+
+test("lib/logging.ts copied alone runs under Node 24's own type stripping, with no loader", async (t) => {
+  const node24 = await installTool(TOOLS.node24);
+  if (!('path' in node24)) return t.skip(node24.skip);
+  const { project, app, logDir } = vendoredApp(t);
+  const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    execFile(node24.path, [app, logDir], { cwd: project, encoding: 'utf8' }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr });
+    });
+  });
+  assertOneRecord(result, logDir);
 });
