@@ -584,18 +584,73 @@ export function pruneDueTime(fileTimeMs: number, retentionDays: number): number 
 // PIDs above this do not exist on any platform we know (Linux's pid_max limit is 2^22).
 const MAX_PID = 2 ** 22;
 
-/** Whether a process with this PID is running on this host (EPERM: it runs, as another user). */
-export function isSessionAlive(pid: number): boolean {
+/**
+ * Whether the session that last wrote its log at `lastWrittenMs` (the file's
+ * mtime) is still running on this host: a process with its PID exists and,
+ * where the system says when a process started (Linux), it started no later
+ * than one second after that write (docs/design.md §3 rule 4). Without
+ * `lastWrittenMs`, whether a process with this PID exists.
+ */
+export function isSessionAlive(pid: number, lastWrittenMs?: number): boolean {
+  return isRunningSession(pid, lastWrittenMs, null);
+}
+
+/** `isSessionAlive`, given the PIDs known to exist when the caller has read them (`runningPids`). */
+function isRunningSession(pid: number, lastWrittenMs: number | undefined, pids: Set<number> | null): boolean {
   // kill(0) would signal our own process group and always succeed.
   if (!Number.isSafeInteger(pid) || pid <= 0 || pid > MAX_PID) return false;
   if (pid === process.pid) return true;
+  if (!(pids === null ? pidExists(pid) : pids.has(pid))) return false;
+  if (lastWrittenMs === undefined) return true;
+  // A session writes its log as it opens it, so it started before the file's
+  // mtime; a process that started later only reuses the PID (after a reboot,
+  // say), and must not keep an ended session's log for ever.
+  const startedMs = processStartMs(pid);
+  return startedMs === undefined || startedMs <= lastWrittenMs + START_SLACK_MS;
+}
+
+function pidExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    // Only ESRCH says the process is gone. Deno without --allow-run throws NotCapable,
-    // which proves nothing: taking it for "ended" deleted running sessions' logs.
+    // Only ESRCH says the process is gone (EPERM: it runs, as another user). Deno
+    // without --allow-run throws NotCapable, which proves nothing: taking it for
+    // "ended" deleted running sessions' logs.
     return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+// /proc/PID/stat counts a process's start in clock ticks of USER_HZ, which the
+// kernel ABI fixes at 100 on every mainstream architecture (it is what
+// sysconf(_SC_CLK_TCK) returns; Node cannot call sysconf).
+const CLOCK_TICKS_PER_SECOND = 100;
+// /proc/stat gives the boot time in whole seconds, so a start time read from it
+// is up to a second early or late.
+const START_SLACK_MS = 1000;
+let bootTimeMs: number | undefined;
+
+/**
+ * When process `pid` started, in epoch ms: /proc/stat `btime` plus field 22
+ * (starttime) of /proc/PID/stat. Undefined where that cannot be read (not Linux,
+ * /proc hidden by hidepid, the process just ended): then the PID's existence decides.
+ */
+function processStartMs(pid: number): number | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    if (bootTimeMs === undefined) {
+      const btime = /^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'latin1'));
+      if (btime === null) return undefined;
+      bootTimeMs = Number(btime[1]) * 1000;
+    }
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // Field 2, the command name, is in parentheses and may itself hold spaces
+    // and parentheses: count from the last ")", after which field 3 comes
+    // first, so field 22 is the twentieth.
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    return Number.isFinite(ticks) ? bootTimeMs + (ticks * 1000) / CLOCK_TICKS_PER_SECOND : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -644,6 +699,10 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
   }
   // Read when the first old file is found: a prune that deletes nothing needs none.
   let running: Set<number> | null | undefined;
+  const isRunning = (pid: number, stats: fs.Stats): boolean => {
+    if (running === undefined) running = runningPids();
+    return isRunningSession(pid, stats.mtimeMs, running);
+  };
   for (const name of names) {
     const match = pattern.exec(name);
     if (match === null) continue;
@@ -659,9 +718,7 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
     if (stats === undefined || !stats.isFile()) continue;
     // Old when strictly older than the retention; a time in the future is never old.
     const isOld = now > pruneDueTime(logFileTime(stats), retentionDays);
-    if (isOld && running === undefined) running = runningPids();
-    const pid = Number(match[2]);
-    if (!isOld || pid === process.pid || (running ? running.has(pid) : isSessionAlive(pid))) {
+    if (!isOld || isRunning(Number(match[2]), stats)) {
       report.kept++;
       continue;
     }
@@ -681,33 +738,101 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
 // ---------------------------------------------------------------------------
 
 /**
- * Creates the directory (0700 when new) and opens `<dir>/<name>` for append with
- * O_NOFOLLOW, mode 0600. Appending never truncates: a PID reused the same day
- * keeps the earlier session's lines.
+ * Creates the log directory (0700 when new) and checks that no other user can
+ * plant, replace or delete files in it (docs/design.md §7): the real directory,
+ * symlinks followed, must be owned by us or root and not writable by others,
+ * sticky bit or not. Throws `LoggingSetupError` naming the fix. Returns the
+ * absolute path and, for a group-writable directory (used), a warning to log.
  */
-function openLogFile(dir: string, name: string): { fd: number; filePath: string; size: number } {
+function prepareLogDirectory(dir: string): { dir: string; warning?: string } {
   const absoluteDir = absolutePath(dir);
-  const filePath = joinPath(absoluteDir, name);
   try {
     fs.mkdirSync(absoluteDir, { recursive: true, mode: 0o700 });
   } catch (error) {
     throw new LoggingSetupError(`Cannot create log directory ${absoluteDir}: ${errorMessage(error)}`, absoluteDir, error);
   }
-  const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = fs.constants;
+  // Windows has no such mode bits, and its ACLs are not checked.
+  if (IS_WINDOWS) return { dir: absoluteDir };
+  let realDir: string;
+  let stats: fs.Stats;
+  try {
+    realDir = fs.realpathSync(absoluteDir);
+    stats = fs.statSync(realDir);
+  } catch (error) {
+    throw new LoggingSetupError(`Cannot use log directory ${absoluteDir}: ${errorMessage(error)}`, absoluteDir, error);
+  }
+  const named = realDir === absoluteDir ? absoluteDir : `${absoluteDir} (${realDir})`;
+  const mode = (stats.mode & 0o7777).toString(8).padStart(4, '0');
+  if (!stats.isDirectory()) {
+    throw new LoggingSetupError(`Cannot use log directory ${named}: it is not a directory`, absoluteDir);
+  }
+  if (stats.uid !== effectiveUid(stats.uid) && stats.uid !== 0) {
+    throw new LoggingSetupError(
+      `Unsafe log directory ${named}: it belongs to another user (uid ${stats.uid}), who could read or replace the logs; set ${ENV_VARIABLES.dir} to a directory of your own`,
+      absoluteDir,
+    );
+  }
+  if ((stats.mode & 0o002) !== 0) {
+    throw new LoggingSetupError(
+      `Unsafe log directory ${named}: other users can write to it (mode ${mode}) and plant files at a session's name; run \`chmod o-w ${realDir}\` or set ${ENV_VARIABLES.dir} to another directory`,
+      absoluteDir,
+    );
+  }
+  if ((stats.mode & 0o020) !== 0) {
+    return { dir: absoluteDir, warning: `Log directory ${named} is writable by its group (mode ${mode}): its members can plant or delete logs; run \`chmod g-w ${realDir}\` to prevent it` };
+  }
+  return { dir: absoluteDir };
+}
+
+/** This process's effective user ID; `fallback` where there is none (Windows). */
+function effectiveUid(fallback: number): number {
+  return typeof process.geteuid === 'function' ? process.geteuid() : fallback;
+}
+
+/**
+ * Opens `<dir>/<name>` for append, mode 0600, creating it with O_EXCL and
+ * O_NOFOLLOW: no file, symlink or hard link planted at the name is used. An
+ * existing file (a PID reused the same day, whose lines are kept) is used only
+ * when it is a regular file of ours with one link; anything else throws
+ * `LoggingSetupError` before a byte is written to it.
+ */
+function openLogFile(dir: string, name: string): { fd: number; filePath: string; size: number } {
+  const filePath = joinPath(dir, name);
+  const { O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = fs.constants;
+  // O_NONBLOCK: a FIFO planted at our name must fail now, not block forever.
+  const flags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK;
+  try {
+    return { fd: fs.openSync(filePath, flags | O_CREAT | O_EXCL, 0o600), filePath, size: 0 };
+  } catch (error) {
+    if (errorCode(error) !== 'EEXIST') throw cannotOpen(filePath, error);
+  }
   let fd: number;
   try {
-    // O_NONBLOCK: a FIFO planted at our name must fail now, not block forever.
-    fd = fs.openSync(filePath, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0o600);
+    fd = fs.openSync(filePath, flags);
   } catch (error) {
-    const why = errorCode(error) === 'ELOOP' ? 'it is a symbolic link, which is never followed' : errorMessage(error);
-    throw new LoggingSetupError(`Cannot open log file ${filePath}: ${why}`, filePath, error);
+    throw cannotOpen(filePath, error);
   }
-  const stats = fs.fstatSync(fd);
-  if (!stats.isFile()) {
+  try {
+    const stats = fs.fstatSync(fd);
+    const why = !stats.isFile() ? 'it is not a regular file'
+      : stats.uid !== effectiveUid(stats.uid) ? `it belongs to another user (uid ${stats.uid})`
+      : stats.nlink !== 1 ? `it has ${stats.nlink} links, and would be written through a hard link`
+      : undefined;
+    if (why !== undefined) throw new LoggingSetupError(`Cannot open log file ${filePath}: ${why}`, filePath);
+    if (!IS_WINDOWS) fs.fchmodSync(fd, 0o600);
+    // Written now: an earlier session's mtime would make this one look like a
+    // later process reusing its PID (§3 rule 4) until its first record lands.
+    fs.futimesSync(fd, stats.atime, new Date());
+    return { fd, filePath, size: stats.size };
+  } catch (error) {
     fs.closeSync(fd);
-    throw new LoggingSetupError(`Cannot open log file ${filePath}: it is not a regular file`, filePath);
+    throw error instanceof LoggingSetupError ? error : cannotOpen(filePath, error);
   }
-  return { fd, filePath, size: stats.size };
+}
+
+function cannotOpen(filePath: string, error: unknown): LoggingSetupError {
+  const why = errorCode(error) === 'ELOOP' ? 'it is a symbolic link, which is never followed' : errorMessage(error);
+  return new LoggingSetupError(`Cannot open log file ${filePath}: ${why}`, filePath, error);
 }
 
 // ---------------------------------------------------------------------------
@@ -1366,7 +1491,8 @@ export function initLogging(options: LoggingOptions = {}): LogSession {
   }
   const resolved = resolveSettings(options);
   const { settings, warnings } = resolved;
-  const dir = settings.dir.value;
+  // Checked before pruning: an unsafe directory is neither pruned nor written.
+  const { dir, warning: dirWarning } = prepareLogDirectory(settings.dir.value);
   const pruned = pruneOldLogs(dir, { retentionDays: settings.retentionDays.value, prefix: settings.prefix.value });
   const name = logFileName(new Date(), process.pid, settings.prefix.value);
   const { fd, filePath, size } = openLogFile(dir, name);
@@ -1376,6 +1502,7 @@ export function initLogging(options: LoggingOptions = {}): LogSession {
   active = session;
   session.attach();
   const root = session.logger;
+  if (dirWarning !== undefined) root.warning(dirWarning);
   for (const warning of warnings) root.warning(warning);
   if (heldOverflow > 0) root.warning(`${heldOverflow} records logged before initLogging were dropped (the limit is ${HELD_LIMIT})`);
   process.off('exit', writeHeldToStderr);

@@ -15,7 +15,7 @@ import { execCommand } from './cli/exec.ts';
 import { hasHelp, printHelp, usageText } from './cli/help.ts';
 import { logsCommand } from './cli/logs.ts';
 import { printStderr } from './cli/output.ts';
-import { endRun, needRun, openRun, settingWarnings, type Opened } from './cli/run.ts';
+import { endRun, openRun, runLogger, settingWarnings, type Opened } from './cli/run.ts';
 
 // First of all, as docs/design.md §5 requires: this prunes old logs and opens this run's own.
 const opened = openRun();
@@ -24,6 +24,8 @@ async function main(argv: string[]): Promise<number> {
   // A closed pipe (`automake logs view | head -1`) ends output, not the program.
   process.stdout.on('error', () => {});
   process.stderr.on('error', () => {});
+  // Logging never stops a command from doing its job (docs/design.md §7): say why there is no log, once, and go on.
+  if ('setupError' in opened) printStderr(`logging disabled: ${opened.setupError.message}`);
   // Bad values in the environment are logged by the core; say so where the user looks too.
   for (const warning of settingWarnings(opened)) printStderr(warning);
   let exitCode: number;
@@ -39,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
 async function dispatch(argv: string[], opened: Opened): Promise<number> {
   const [command, ...args] = argv;
   if (command === undefined) throw new UsageError('Missing command', '');
-  if (command === 'exec') return execCommand(args, needRun(opened).session.logger.child('exec'));
+  if (command === 'exec') return execCommand(args, runLogger(opened).child('exec'));
   if (command === 'logs') return logsCommand(args, opened);
   if (command === 'help') return helpCommand(args);
   if (command.startsWith('-')) return programFlags(argv);

@@ -99,7 +99,8 @@ describe('exec', { concurrency: true }, () => {
     const why = cannotRunAsNobody();
     if (why !== undefined) return t.skip(why);
     const dir = tempDir(t);
-    fs.chmodSync(dir, 0o777);
+    // nobody's own: a log directory other users can write to would be refused (design.md §7).
+    fs.chownSync(dir, 65534, 65534);
     // 0700 and root's: nobody's search of PATH fails there with EACCES, and finds nothing after it.
     const locked = tempDir(t);
     const running = startCli(['exec', '--', 'no-such-command-here'], { dir, env: { PATH: `${locked}:${tempDir(t)}` }, runAs: AS_NOBODY });

@@ -1,7 +1,7 @@
 /**
  * The command line's settings (design.md §5): `logs config` shows each one and
  * where it came from; a bad environment value is reported and does not stop a
- * command; a log directory that cannot be created is a one-line error.
+ * command; a log directory that cannot be created disables logging, not the command.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -38,26 +38,30 @@ describe('command-line settings', { concurrency: true }, () => {
     assert.match(fs.readFileSync(path.join(dir, log), 'utf8').split('\n')[0], / - WARNING - Ignoring AUTOMAKE_LOG_RETENTION_DAYS="soon"/);
   });
 
-  test('a log directory that cannot be created is a one-line error with exit code 1', async (t) => {
+  test('a log directory that cannot be created disables logging in one line on stderr, and every command still does its job', async (t) => {
     const parent = tempDir(t);
     const file = path.join(parent, 'a-file');
     fs.writeFileSync(file, '');
     const dir = path.join(file, 'logs');
     const [exec, show, help, config] = await Promise.all([
-      runCli(['exec', '--', 'echo', 'hi'], { dir }),
+      runCli(['exec', '--', 'sh', '-c', 'echo hi; exit 3'], { dir }),
       runCli(['logs', 'show'], { dir }),
       runCli(['--help'], { dir }),
       runCli(['logs', 'config'], { dir }),
     ]);
-    for (const result of [exec, show]) {
-      assert.equal(result.code, 1);
-      assert.equal(result.stdout, '');
-      assert.match(result.stderr, /^automake: Cannot create log directory .*a-file\/logs: .*\n$/);
-    }
-    // Help, and the settings that explain the problem, still work.
+    const disabled = /^automake: logging disabled: Cannot create log directory .*a-file\/logs: .*\n/;
+    for (const result of [exec, show, help, config]) assert.match(result.stderr, disabled);
+    assert.equal(exec.code, 3);
+    assert.equal(exec.stdout, 'hi\n');
+    assert.equal(exec.stderr.split('\n').length, 2, exec.stderr);
+    // Nothing to list where there is no directory: that is the error.
+    assert.equal(show.code, 1);
+    assert.equal(show.stdout, '');
+    assert.match(show.stderr, /\nautomake: Cannot read log directory .*a-file\/logs: /);
     assert.equal(help.code, 0);
-    assert.equal(config.code, 1);
+    // The settings that explain the problem.
+    assert.equal(config.code, 0);
     assert.ok(config.stdout.includes(dir));
-    assert.match(config.stderr, /^automake: Cannot create log directory/);
   });
+
 });

@@ -57,7 +57,7 @@ test('a dangling symlink planted at the session file name is refused and nothing
   assert.ok(!fs.existsSync(target), 'the link was not followed to create its target');
 });
 
-test('an earlier file with the same name (PID reused the same day) keeps its content and the new records follow it', async (t) => {
+test('an earlier file of ours with the same name (PID reused the same day) keeps its content, the new records follow it, and its mode is narrowed to 0600', async (t) => {
   const dir = tempDir(t);
   const outcome = await openWith('existing', dir);
   assert.equal(outcome.error, undefined, JSON.stringify(outcome.error));
@@ -67,6 +67,7 @@ test('an earlier file with the same name (PID reused the same day) keeps its con
   assert.equal(lines.length, 2, lines.join('\n'));
   assert.match(lines[1], TIMESTAMP_START);
   assert.match(lines[1], / - automake - INFO - new session line$/);
+  assert.equal(fs.statSync(outcome.planted).mode & 0o777, 0o600, 'planted 0644');
 });
 
 test('a FIFO at the session file name gives a LoggingSetupError without hanging', async (t) => {

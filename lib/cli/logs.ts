@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { EXIT_SIGNALS, pruneOldLogs, type Setting } from '../logging.ts';
 import { parseCommandArgs, parseLineCount, parseRetentionDays } from './args.ts';
 import { CommandError, UsageError } from './errors.ts';
+import { escapeControlChars } from './escape.ts';
 import { count, days, formatLocalTime, formatSize, formatSpan, formatTable, pruneSummary, sortedNames } from './format.ts';
 import { printHelp } from './help.ts';
 import { printStderr, writeOut } from './output.ts';
@@ -24,7 +25,7 @@ import {
 } from './sessions.ts';
 import { DEFAULT_VIEW_LINES, followFile, readLastLines } from './tail.ts';
 
-/** `logs [SUBCOMMAND] ...`: every subcommand but `config` needs this run's log. */
+/** `logs [SUBCOMMAND] ...`: every subcommand but `config` needs the log directory. */
 export async function logsCommand(args: string[], opened: Opened): Promise<number> {
   const [subcommand, ...rest] = args;
   if (subcommand === '-h' || subcommand === '--help') return printHelp('logs');
@@ -95,12 +96,20 @@ async function viewCommand(args: string[], run: Run): Promise<number> {
   const fd = openSessionLog(log);
   try {
     const { bytes, end } = readLastLines(fd, lineCount);
-    if (!(await writeOut(bytes)) || !values.follow) return 0;
+    if (!(await writeFileBytes(bytes)) || !values.follow) return 0;
     await followUntilStopped(fd, log, end);
     return 0;
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * The one way a log's content reaches stdout: a file may have been planted, so
+ * its control characters are escaped, and cannot drive the terminal (docs/design.md §7).
+ */
+function writeFileBytes(bytes: Buffer): Promise<boolean> {
+  return writeOut(escapeControlChars(bytes));
 }
 
 /** The newest log with something in it, other than ours (an empty one is a run that has only just started). */
@@ -116,7 +125,7 @@ async function followUntilStopped(fd: number, log: SessionLog, offset: number): 
   const stop = () => controller.abort();
   for (const signal of EXIT_SIGNALS) process.on(signal, stop);
   try {
-    const end = await followFile(fd, log.path, offset, writeOut, controller.signal);
+    const end = await followFile(fd, log.path, offset, writeFileBytes, controller.signal);
     if (end === 'deleted') printStderr(`Stopped following: ${log.name} was deleted`);
   } finally {
     for (const signal of EXIT_SIGNALS) process.off(signal, stop);
@@ -216,8 +225,6 @@ async function configCommand(args: string[], opened: Opened): Promise<number> {
     ['file pattern', logFilePattern(settings.prefix.value), sourceOf(settings.prefix)],
   ];
   await writeOut(formatTable(['SETTING', 'VALUE', 'SOURCE'], rows));
-  // Shown, but this run has no log: fail, saying why.
-  if (run === undefined) needRun(opened);
   return 0;
 }
 

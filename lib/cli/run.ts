@@ -4,7 +4,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { initLogging, LoggingSetupError, resolveSettings, type LogSession, type LogSettings, type ResolvedSettings } from '../logging.ts';
+import {
+  initLogging,
+  LoggingSetupError,
+  resolveSettings,
+  type Logger,
+  type LogSession,
+  type LogSettings,
+  type ResolvedSettings,
+} from '../logging.ts';
 import { CommandError } from './errors.ts';
 import type { LogPlace } from './sessions.ts';
 
@@ -42,11 +50,46 @@ export function settingWarnings(opened: Opened): readonly string[] {
   return 'run' in opened ? opened.run.session.warnings : opened.resolved?.warnings ?? [];
 }
 
-/** The run, for the commands that need a log; else a one-line error saying why there is none. */
+/**
+ * The run, for the commands that work on the log directory. When logging is
+ * disabled (docs/design.md §7) they still work, on the directory the settings
+ * name, with a session that logs nowhere; only without a directory at all (no
+ * home) do they fail, saying why.
+ */
 export function needRun(opened: Opened): Run {
   if ('run' in opened) return opened.run;
-  throw new CommandError(opened.setupError.message);
+  if (opened.resolved === undefined) throw new CommandError(opened.setupError.message);
+  const { settings, warnings } = opened.resolved;
+  const session: LogSession = {
+    filePath: '',
+    logger: NOWHERE,
+    pruned: { deleted: [], kept: 0, errors: [] },
+    dropped: 0,
+    settings,
+    warnings,
+    flushSync() {},
+    close: () => Promise.resolve(),
+  };
+  return { session, place: { dir: path.resolve(settings.dir.value), prefix: settings.prefix.value } };
 }
+
+/** The root logger of this run; one that writes nowhere when logging is disabled, so that `exec` still runs. */
+export function runLogger(opened: Opened): Logger {
+  return 'run' in opened ? opened.run.session.logger : NOWHERE;
+}
+
+/** A logger that drops every record. */
+const NOWHERE: Logger = {
+  name: 'automake',
+  debug() {},
+  info() {},
+  warning() {},
+  warn() {},
+  error() {},
+  critical() {},
+  isEnabledFor: () => false,
+  child: () => NOWHERE,
+};
 
 /** The settings in force, with or without a session; the setup error when not even they resolve (no home directory). */
 export function settingsInForce(opened: Opened): LogSettings {

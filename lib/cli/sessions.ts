@@ -21,7 +21,7 @@ export interface SessionLog {
   size: number;
   /** When the session started, as the pruner measures age (`logFileTime`). */
   startedMs: number;
-  /** Whether the PID in the name is alive on this host, the pruner's own test. */
+  /** Whether its session is still running on this host, by the pruner's own test (docs/design.md §3 rule 4). */
   running: boolean;
   /** Whether this is the log of the process that is listing. */
   own: boolean;
@@ -73,7 +73,7 @@ export function listSessionLogs(place: LogPlace): SessionLog[] {
       date,
       size: stats.size,
       startedMs: logFileTime(stats),
-      running: isSessionAlive(pid),
+      running: isSessionAlive(pid, stats.mtimeMs),
       own: file === place.ownPath,
     });
   }
@@ -160,7 +160,7 @@ export function deleteEndedSessionLog(log: SessionLog): DeleteOutcome {
     const stats = fs.lstatSync(log.path, { throwIfNoEntry: false });
     if (stats === undefined) return { status: 'gone' };
     if (!stats.isFile()) return { status: 'failed', code: 'ENOTFILE', message: 'no longer a regular file' };
-    if (log.own || isSessionAlive(log.pid)) return { status: 'running' };
+    if (log.own || isSessionAlive(log.pid, stats.mtimeMs)) return { status: 'running' };
     fs.unlinkSync(log.path);
     return { status: 'deleted' };
   } catch (error) {
