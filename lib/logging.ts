@@ -820,9 +820,6 @@ function openLogFile(dir: string, name: string): { fd: number; filePath: string;
       : undefined;
     if (why !== undefined) throw new LoggingSetupError(`Cannot open log file ${filePath}: ${why}`, filePath);
     if (!IS_WINDOWS) fs.fchmodSync(fd, 0o600);
-    // Written now: an earlier session's mtime would make this one look like a
-    // later process reusing its PID (§3 rule 4) until its first record lands.
-    fs.futimesSync(fd, stats.atime, new Date());
     return { fd, filePath, size: stats.size };
   } catch (error) {
     fs.closeSync(fd);
