@@ -739,10 +739,10 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
 
 /**
  * Creates the log directory (0700 when new) and checks that no other user can
- * plant, replace or delete files in it (docs/design.md §7): the real directory,
- * symlinks followed, must be owned by us or root and not writable by others,
- * sticky bit or not. Throws `LoggingSetupError` naming the fix. Returns the
- * absolute path and, for a group-writable directory (used), a warning to log.
+ * plant, replace or delete files in it (docs/design.md §7): the directory it
+ * really is, symlinks followed, must be owned by us or root and not writable by
+ * others, sticky bit or not. Throws `LoggingSetupError` naming the fix. Returns
+ * the absolute path and, for a group-writable directory (used), a warning to log.
  */
 function prepareLogDirectory(dir: string): { dir: string; warning?: string } {
   const absoluteDir = absolutePath(dir);
@@ -753,35 +753,45 @@ function prepareLogDirectory(dir: string): { dir: string; warning?: string } {
   }
   // Windows has no such mode bits, and its ACLs are not checked.
   if (IS_WINDOWS) return { dir: absoluteDir };
-  let realDir: string;
   let stats: fs.Stats;
   try {
-    realDir = fs.realpathSync(absoluteDir);
-    stats = fs.statSync(realDir);
+    // stat follows every symlink to the real directory; its path (realpath) is
+    // only looked up to name it in a message, which keeps startup cheap.
+    stats = fs.statSync(absoluteDir);
   } catch (error) {
     throw new LoggingSetupError(`Cannot use log directory ${absoluteDir}: ${errorMessage(error)}`, absoluteDir, error);
   }
+  const foreign = stats.uid !== effectiveUid(stats.uid) && stats.uid !== 0;
+  const mode = stats.mode & 0o7777;
+  if (stats.isDirectory() && !foreign && (mode & 0o022) === 0) return { dir: absoluteDir };
+  const realDir = realPath(absoluteDir);
   const named = realDir === absoluteDir ? absoluteDir : `${absoluteDir} (${realDir})`;
-  const mode = (stats.mode & 0o7777).toString(8).padStart(4, '0');
+  const modeText = mode.toString(8).padStart(4, '0');
   if (!stats.isDirectory()) {
     throw new LoggingSetupError(`Cannot use log directory ${named}: it is not a directory`, absoluteDir);
   }
-  if (stats.uid !== effectiveUid(stats.uid) && stats.uid !== 0) {
+  if (foreign) {
     throw new LoggingSetupError(
       `Unsafe log directory ${named}: it belongs to another user (uid ${stats.uid}), who could read or replace the logs; set ${ENV_VARIABLES.dir} to a directory of your own`,
       absoluteDir,
     );
   }
-  if ((stats.mode & 0o002) !== 0) {
+  if ((mode & 0o002) !== 0) {
     throw new LoggingSetupError(
-      `Unsafe log directory ${named}: other users can write to it (mode ${mode}) and plant files at a session's name; run \`chmod o-w ${realDir}\` or set ${ENV_VARIABLES.dir} to another directory`,
+      `Unsafe log directory ${named}: other users can write to it (mode ${modeText}) and plant files at a session's name; run \`chmod o-w ${realDir}\` or set ${ENV_VARIABLES.dir} to another directory`,
       absoluteDir,
     );
   }
-  if ((stats.mode & 0o020) !== 0) {
-    return { dir: absoluteDir, warning: `Log directory ${named} is writable by its group (mode ${mode}): its members can plant or delete logs; run \`chmod g-w ${realDir}\` to prevent it` };
+  return { dir: absoluteDir, warning: `Log directory ${named} is writable by its group (mode ${modeText}): its members can plant or delete logs; run \`chmod g-w ${realDir}\` to prevent it` };
+}
+
+/** The path with every symlink resolved, or the path itself when that fails. */
+function realPath(path: string): string {
+  try {
+    return fs.realpathSync(path);
+  } catch {
+    return path;
   }
-  return { dir: absoluteDir };
 }
 
 /** This process's effective user ID; `fallback` where there is none (Windows). */
