@@ -584,29 +584,40 @@ export function pruneDueTime(fileTimeMs: number, retentionDays: number): number 
 // PIDs above this do not exist on any platform we know (Linux's pid_max limit is 2^22).
 const MAX_PID = 2 ** 22;
 
+/** What `isSessionAlive` needs of a log file: its `fs.Stats`, or these three fields of them. */
+export interface LogFileStats {
+  mtimeMs: number;
+  dev: number;
+  ino: number;
+}
+
 /**
- * Whether the session that last wrote its log at `lastWrittenMs` (the file's
- * mtime) is still running on this host: a process with its PID exists and,
- * where the system says when a process started (Linux), it started no later
- * than one second after that write (docs/design.md §3 rule 4). Without
- * `lastWrittenMs`, whether a process with this PID exists.
+ * Whether the session that wrote the log `file` (its stats) is still running on
+ * this host: a process with its PID exists and, where the system says when a
+ * process started (Linux), it started no later than one second after the file's
+ * mtime, or it holds the file open (docs/design.md §3 rule 4). Without `file`,
+ * whether a process with this PID exists.
  */
-export function isSessionAlive(pid: number, lastWrittenMs?: number): boolean {
-  return isRunningSession(pid, lastWrittenMs, null);
+export function isSessionAlive(pid: number, file?: LogFileStats): boolean {
+  return isRunningSession(pid, file, null);
 }
 
 /** `isSessionAlive`, given the PIDs known to exist when the caller has read them (`runningPids`). */
-function isRunningSession(pid: number, lastWrittenMs: number | undefined, pids: Set<number> | null): boolean {
+function isRunningSession(pid: number, file: LogFileStats | undefined, pids: Set<number> | null): boolean {
   // kill(0) would signal our own process group and always succeed.
   if (!Number.isSafeInteger(pid) || pid <= 0 || pid > MAX_PID) return false;
   if (pid === process.pid) return true;
   if (!(pids === null ? pidExists(pid) : pids.has(pid))) return false;
-  if (lastWrittenMs === undefined) return true;
+  if (file === undefined) return true;
   // A session writes its log as it opens it, so it started before the file's
   // mtime; a process that started later only reuses the PID (after a reboot,
   // say), and must not keep an ended session's log for ever.
   const startedMs = processStartMs(pid);
-  return startedMs === undefined || startedMs <= lastWrittenMs + START_SLACK_MS;
+  if (startedMs === undefined || startedMs <= file.mtimeMs + START_SLACK_MS) return true;
+  // Unless it holds the file open: a wall clock stepped forward since the
+  // session started (a VM resumed: 12 s here, during a test run) makes every
+  // process look younger than it is, and its idle session's log older.
+  return holdsOpen(pid, file);
 }
 
 function pidExists(pid: number): boolean {
@@ -652,6 +663,29 @@ function processStartMs(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether process `pid` has `file` open, from /proc/PID/fd (Linux). False where
+ * that cannot be read (another user's process, unless we are root).
+ */
+function holdsOpen(pid: number, file: LogFileStats): boolean {
+  let fds: string[];
+  try {
+    fds = fs.readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return false;
+  }
+  for (const fd of fds) {
+    try {
+      // stat follows the fd's magic link to the open file itself.
+      const target = fs.statSync(`/proc/${pid}/fd/${fd}`, LSTAT_OPTIONS);
+      if (target !== undefined && target.ino === file.ino && target.dev === file.dev) return true;
+    } catch {
+      // Closed since the listing, or not ours to see.
+    }
+  }
+  return false;
 }
 
 /**
@@ -701,7 +735,7 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
   let running: Set<number> | null | undefined;
   const isRunning = (pid: number, stats: fs.Stats): boolean => {
     if (running === undefined) running = runningPids();
-    return isRunningSession(pid, stats.mtimeMs, running);
+    return isRunningSession(pid, stats, running);
   };
   for (const name of names) {
     const match = pattern.exec(name);

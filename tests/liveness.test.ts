@@ -1,9 +1,11 @@
 /**
  * Whether a session is still running (design.md §3 rule 4): a process with the
  * PID in its log's name exists and, on Linux, started no later than one second
- * after the log was last written. A PID reused by a process that started later
- * (a daemon after a reboot) no longer keeps an ended session's log for ever; a
- * live session's log is kept. The pruner, `logs show` and `logs clear` judge alike.
+ * after the log was last written, or holds the log open. A PID reused by a
+ * process that started later (a daemon after a reboot) no longer keeps an ended
+ * session's log for ever; a live session's log is kept, even when a clock step
+ * makes it look older than its process. The pruner, `logs show` and `logs clear`
+ * judge alike.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -48,12 +50,17 @@ function logLastWrittenAt(dir: string, pid: number, mtime: Date): string {
   return file;
 }
 
+/** The stats of a log named for `pid` in a fresh directory, last written at `mtime`. */
+function statsOfLogWrittenAt(t: TestContext, pid: number, mtime: Date): fs.Stats {
+  return fs.statSync(logLastWrittenAt(tempDir(t), pid, mtime));
+}
+
 test('isSessionAlive: a process that started after the log was last written is not its session', (t) => {
   if (NOT_LINUX) return t.skip(NOT_LINUX);
   const pid = startedNow(t);
-  assert.equal(isSessionAlive(pid, LONG_AGO.getTime()), false);
-  assert.equal(isSessionAlive(pid, Date.now()), true);
-  assert.equal(isSessionAlive(pid), true, 'without a time, the PID\'s existence decides');
+  assert.equal(isSessionAlive(pid, statsOfLogWrittenAt(t, pid, LONG_AGO)), false);
+  assert.equal(isSessionAlive(pid, statsOfLogWrittenAt(t, pid, new Date())), true);
+  assert.equal(isSessionAlive(pid), true, 'without the file, the PID\'s existence decides');
 });
 
 test('a command name with spaces and parentheses does not mislead the reading of /proc/PID/stat', (t) => {
@@ -62,9 +69,9 @@ test('a command name with spaces and parentheses does not mislead the reading of
   // start time read would be the boot time (cutime: 0 ticks after boot).
   const pid = startedNow(t, 's) 1 2 3 4 5 6');
   assert.match(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'), /^\d+ \(s\) 1 2 3 4 5 6\) /);
-  assert.equal(isSessionAlive(pid, Date.now()), true);
+  assert.equal(isSessionAlive(pid, statsOfLogWrittenAt(t, pid, new Date())), true);
   // Written ten seconds before this process started, but after the boot.
-  assert.equal(isSessionAlive(pid, Date.now() - 10_000), false);
+  assert.equal(isSessionAlive(pid, statsOfLogWrittenAt(t, pid, new Date(Date.now() - 10_000))), false);
 });
 
 test('the pruner deletes an old log whose PID was reused after it was last written, and keeps a live session\'s', async (t) => {
@@ -94,4 +101,17 @@ test('logs show reports a log whose PID was reused as ended, and logs clear dele
   const left = logNames(dir);
   assert.ok(!left.includes(reused), 'the reused PID\'s log is deleted');
   assert.ok(left.includes(running), 'the running session\'s log is kept');
+});
+
+test('a running session whose log looks older than its process (a clock stepped forward) is kept: it holds the log open', async (t) => {
+  if (NOT_LINUX) return t.skip(NOT_LINUX);
+  const dir = tempDir(t);
+  const session = startNode(fixture('scenario.ts'), ['running', dir, '10']);
+  t.after(() => session.child.kill('SIGKILL'));
+  const live = (JSON.parse(await session.firstLine) as { file: string }).file;
+  // As if the wall clock had jumped a month ahead since the session last wrote.
+  fs.utimesSync(live, LONG_AGO, LONG_AGO);
+  assert.equal(isSessionAlive(session.pid, fs.statSync(live)), true);
+  const report = pruneOldLogs(dir, { now: FAR_FUTURE });
+  assert.deepEqual(report, { deleted: [], kept: 1, errors: [] });
 });

@@ -73,7 +73,7 @@ export function listSessionLogs(place: LogPlace): SessionLog[] {
       date,
       size: stats.size,
       startedMs: logFileTime(stats),
-      running: isSessionAlive(pid, stats.mtimeMs),
+      running: isSessionAlive(pid, stats),
       own: file === place.ownPath,
     });
   }
@@ -160,7 +160,7 @@ export function deleteEndedSessionLog(log: SessionLog): DeleteOutcome {
     const stats = fs.lstatSync(log.path, { throwIfNoEntry: false });
     if (stats === undefined) return { status: 'gone' };
     if (!stats.isFile()) return { status: 'failed', code: 'ENOTFILE', message: 'no longer a regular file' };
-    if (log.own || isSessionAlive(log.pid, stats.mtimeMs)) return { status: 'running' };
+    if (log.own || isSessionAlive(log.pid, stats)) return { status: 'running' };
     fs.unlinkSync(log.path);
     return { status: 'deleted' };
   } catch (error) {
