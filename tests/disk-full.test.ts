@@ -18,7 +18,8 @@ import { DATE, fileLines, sequenceOf, sequenceProblem } from './helpers/records.
 function mountSmallDisk(t: { after(fn: () => void): void }): string | undefined {
   const mountPoint = mkdtempSync(join(tmpdir(), 'automake-small-disk-'));
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mountPoint], { stdio: 'pipe' });
+    // mode=0700: a tmpfs root is 1777 by default, a log directory other users can write to (design.md §7).
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', mountPoint], { stdio: 'pipe' });
   } catch {
     rmSync(mountPoint, { recursive: true, force: true });
     return undefined;
