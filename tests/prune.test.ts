@@ -74,7 +74,7 @@ test('pruneOldLogs deletes only files whose name matches <prefix>_YYYY-MM-DD_PID
   ];
   for (const name of nearMisses) makeLog(dir, name);
   const report = pruneOldLogs(dir, { now: FAR_FUTURE });
-  assert.deepEqual(report, { deleted: [match], kept: 0, errors: [] });
+  assert.deepEqual(report, { deleted: [match], kept: 0, errors: [], deletedBytes: 9, totalBytes: 0 });
   assert.deepEqual(fs.readdirSync(dir).sort(), [...nearMisses].sort());
 });
 
@@ -87,7 +87,7 @@ test('a symlink with a matching name is left, and so is its target', (t) => {
   const dangling = path.join(dir, `automake_2024-01-03_${deadPid()}.log`);
   fs.symlinkSync(path.join(elsewhere, 'missing.log'), dangling);
   const report = pruneOldLogs(dir, { now: FAR_FUTURE });
-  assert.deepEqual(report, { deleted: [], kept: 0, errors: [] });
+  assert.deepEqual(report, { deleted: [], kept: 0, errors: [], deletedBytes: 0, totalBytes: 0 });
   assert.ok(fs.lstatSync(link).isSymbolicLink());
   assert.ok(fs.lstatSync(dangling).isSymbolicLink());
   assert.equal(fs.readFileSync(target, 'utf8'), 'target content\n');
@@ -101,7 +101,7 @@ test('a directory and a FIFO with matching names are left, neither counted nor e
   const fifo = path.join(dir, `automake_2024-01-02_${deadPid()}.log`);
   execFileSync('mkfifo', [fifo]);
   const report = pruneOldLogs(dir, { now: FAR_FUTURE });
-  assert.deepEqual(report, { deleted: [], kept: 0, errors: [] });
+  assert.deepEqual(report, { deleted: [], kept: 0, errors: [], deletedBytes: 0, totalBytes: 0 });
   assert.ok(fs.lstatSync(subdir).isDirectory());
   assert.ok(fs.existsSync(path.join(subdir, 'inside.txt')));
   assert.ok(fs.lstatSync(fifo).isFIFO());
@@ -116,9 +116,9 @@ test('a file exactly as old as the retention period is kept; one millisecond old
   const retention = 7 * DAY_MS;
   // Precondition: the sum is exact, so "now - time" is exactly the retention.
   assert.equal(time + retention - time, retention);
-  assert.deepEqual(pruneOldLogs(dir, { now: time + retention }), { deleted: [], kept: 1, errors: [] });
+  assert.deepEqual(pruneOldLogs(dir, { now: time + retention }), { deleted: [], kept: 1, errors: [], deletedBytes: 0, totalBytes: 9 });
   assert.ok(fs.existsSync(file));
-  assert.deepEqual(pruneOldLogs(dir, { now: time + retention + 1 }), { deleted: [file], kept: 0, errors: [] });
+  assert.deepEqual(pruneOldLogs(dir, { now: time + retention + 1 }), { deleted: [file], kept: 0, errors: [], deletedBytes: 9, totalBytes: 0 });
   assert.ok(!fs.existsSync(file));
 });
 
@@ -149,7 +149,7 @@ test('a file whose timestamp is in the future is never old', (t) => {
   const file = makeLog(dir, `automake_2024-01-01_${deadPid()}.log`);
   const time = fileTimeOf(file);
   for (const now of [time - 1, time - 30 * DAY_MS, time - 1000 * DAY_MS]) {
-    assert.deepEqual(pruneOldLogs(dir, { now, retentionDays: 1e-9 }), { deleted: [], kept: 1, errors: [] }, String(now));
+    assert.deepEqual(pruneOldLogs(dir, { now, retentionDays: 1e-9 }), { deleted: [], kept: 1, errors: [], deletedBytes: 0, totalBytes: 9 }, String(now));
   }
   assert.ok(fs.existsSync(file));
 });
@@ -168,7 +168,7 @@ test('fractional retentionDays are honoured', (t) => {
 test('retentionDays Infinity deletes nothing', (t) => {
   const dir = tempDir(t);
   makeLog(dir, `automake_2024-01-01_${deadPid()}.log`);
-  assert.deepEqual(pruneOldLogs(dir, { now: FAR_FUTURE, retentionDays: Infinity }), { deleted: [], kept: 1, errors: [] });
+  assert.deepEqual(pruneOldLogs(dir, { now: FAR_FUTURE, retentionDays: Infinity }), { deleted: [], kept: 1, errors: [], deletedBytes: 0, totalBytes: 9 });
 });
 
 test('bad options throw a TypeError', (t) => {
@@ -188,7 +188,7 @@ test('a file whose PID is alive is kept, however old', (t) => {
   const child = makeLog(dir, `automake_2020-01-01_${liveChildPid(t)}.log`);
   const dead = makeLog(dir, `automake_2020-01-01_${deadPid()}.log`);
   const report = pruneOldLogs(dir, { now: FAR_FUTURE });
-  assert.deepEqual(report, { deleted: [dead], kept: 2, errors: [] });
+  assert.deepEqual(report, { deleted: [dead], kept: 2, errors: [], deletedBytes: 9, totalBytes: 18 });
   assert.ok(fs.existsSync(own));
   assert.ok(fs.existsSync(child));
 });
@@ -253,7 +253,7 @@ test('where /proc hides other users\' processes (hidepid), another user\'s runni
   // The case under test: /proc does not list every process, so it cannot be trusted.
   assert.equal(uid, 65534);
   assert.equal(seesPid1, false);
-  assert.deepEqual(report, { deleted: [dead], kept: 1, errors: [] });
+  assert.deepEqual(report, { deleted: [dead], kept: 1, errors: [], deletedBytes: 9, totalBytes: 9 });
   assert.ok(fs.existsSync(running));
 });
 
@@ -266,8 +266,8 @@ test('the dead PIDs used by these tests are beyond pid_max and within what the i
 
 test('a missing directory gives an empty report', (t) => {
   const root = tempDir(t);
-  assert.deepEqual(pruneOldLogs(path.join(root, 'nope'), { now: FAR_FUTURE }), { deleted: [], kept: 0, errors: [] });
-  assert.deepEqual(pruneOldLogs(path.join(root, 'nope', 'deeper')), { deleted: [], kept: 0, errors: [] });
+  assert.deepEqual(pruneOldLogs(path.join(root, 'nope'), { now: FAR_FUTURE }), { deleted: [], kept: 0, errors: [], deletedBytes: 0, totalBytes: 0 });
+  assert.deepEqual(pruneOldLogs(path.join(root, 'nope', 'deeper')), { deleted: [], kept: 0, errors: [], deletedBytes: 0, totalBytes: 0 });
 });
 
 test('the report counts kept files and lists deleted ones by full path', (t) => {
