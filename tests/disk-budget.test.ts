@@ -11,11 +11,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 
 import { pruneOldLogs, resolveSettings } from '../lib/logging.ts';
-import { fixture, lastJsonLine, runNode } from './helpers/child.ts';
 import { deadPid, fileTimeOf, tempDir } from './helpers/log-files.ts';
+import { pruneRace } from './helpers/prune-race.ts';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -153,10 +152,7 @@ const RACE_FILE_BYTES = 4 * KIB;
 test(`${RACERS} processes starting at once on a directory over budget: each file deleted once, no errors, together no more than needed`, async (t) => {
   const root = tempDir(t, 'automake-budget-race-');
   const dir = path.join(root, 'logs');
-  const readyDir = path.join(root, 'ready');
-  const startFile = path.join(root, 'start');
   fs.mkdirSync(dir);
-  fs.mkdirSync(readyDir);
   const files: string[] = [];
   for (let i = 0; i < RACE_FILES; i++) {
     const file = path.join(dir, `automake_2026-01-${String(1 + (i % 28)).padStart(2, '0')}_${deadPid(i % 100)}.log`);
@@ -168,20 +164,10 @@ test(`${RACERS} processes starting at once on a directory over budget: each file
   const oldestFirst = [...files].sort((a, b) => fileTimeOf(a) - fileTimeOf(b) || (a < b ? -1 : 1));
   const expected = new Set(oldestFirst.slice(0, RACE_FILES - 150));
 
-  const contender = fixture('prune-race-child.ts');
-  const children = Array.from({ length: RACERS }, () => runNode(contender, [dir, readyDir, startFile, String(Date.now()), String(budget)], { timeoutMs: 30_000 }));
-  const deadline = Date.now() + 20_000;
-  while (fs.readdirSync(readyDir).length < RACERS) {
-    assert.ok(Date.now() < deadline, 'every contender got ready');
-    await delay(5);
-  }
-  fs.writeFileSync(startFile, '');
-  const results = await Promise.all(children);
+  const results = await pruneRace(root, dir, RACERS, Date.now(), budget);
 
   const seen = new Map<string, number>();
-  for (const result of results) {
-    assert.equal(result.code, 0, result.stderr);
-    const { pid, report } = lastJsonLine<{ pid: number; report: { deleted: string[]; errors: unknown[]; deletedBytes: number } }>(result);
+  for (const { pid, report } of results) {
     assert.deepEqual(report.errors, [], `contender ${pid}`);
     assert.equal(report.deletedBytes, report.deleted.length * RACE_FILE_BYTES);
     for (const file of report.deleted) {

@@ -10,11 +10,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 
 import { logFileTime, parseLogFileName, pruneOldLogs } from '../lib/logging.ts';
-import { AS_NOBODY, fixture, lastJsonLine, ROOT, runNode } from './helpers/child.ts';
+import { AS_NOBODY, ROOT } from './helpers/child.ts';
 import { DAY_MS, deadPid, endedPid, fileTimeOf, MAX_CHECKED_PID, pidMax, tempDir } from './helpers/log-files.ts';
+import { pruneRace } from './helpers/prune-race.ts';
 
 // Far enough ahead that every file made by these tests is old.
 const FAR_FUTURE = Date.now() + 100 * 365 * DAY_MS;
@@ -337,12 +337,6 @@ test('the prefix option selects which files are pruned, with "." matched literal
 
 // --- the race -------------------------------------------------------------------------
 
-interface RaceResult {
-  pid: number;
-  started: number;
-  report: { deleted: string[]; kept: number; errors: unknown[] };
-}
-
 const RACERS = 8;
 const RACE_FILES = 2000;
 const RACE_ROUNDS = 3;
@@ -350,10 +344,7 @@ const RACE_ROUNDS = 3;
 async function race(t: TestContext, round: number): Promise<void> {
   const root = tempDir(t, 'automake-race-');
   const dir = path.join(root, 'logs');
-  const readyDir = path.join(root, 'ready');
-  const startFile = path.join(root, 'start');
   fs.mkdirSync(dir);
-  fs.mkdirSync(readyDir);
   const expected = new Set<string>();
   // 20 dates x 100 PIDs, every PID at or above pid_max: none can be alive.
   for (let day = 1; expected.size < RACE_FILES; day++) {
@@ -363,23 +354,11 @@ async function race(t: TestContext, round: number): Promise<void> {
   }
   assert.equal(fs.readdirSync(dir).length, RACE_FILES);
 
-  const contender = fixture('prune-race-child.ts');
-  const children = Array.from({ length: RACERS }, () => runNode(contender, [dir, readyDir, startFile, String(FAR_FUTURE)], { timeoutMs: 30_000 }));
-  const deadline = Date.now() + 20_000;
-  while (fs.readdirSync(readyDir).length < RACERS) {
-    assert.ok(Date.now() < deadline, 'every contender got ready');
-    await delay(5);
-  }
-  fs.writeFileSync(startFile, '');
-  const results = await Promise.all(children);
+  const results = await pruneRace(root, dir, RACERS, FAR_FUTURE);
 
   const seen = new Map<string, number>();
   const starts: number[] = [];
-  for (const result of results) {
-    assert.equal(result.timedOut, false);
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stderr, '');
-    const { pid, started, report } = lastJsonLine<RaceResult>(result);
+  for (const { pid, started, report } of results) {
     starts.push(started);
     assert.deepEqual(report.errors, [], `contender ${pid}`);
     for (const file of report.deleted) {
@@ -390,7 +369,7 @@ async function race(t: TestContext, round: number): Promise<void> {
   }
   assert.equal(seen.size, RACE_FILES, 'the deleted lists add up to every file');
   assert.deepEqual(fs.readdirSync(dir), [], 'every file is gone');
-  const busy = results.filter((r) => lastJsonLine<RaceResult>(r).report.deleted.length > 0).length;
+  const busy = results.filter((r) => r.report.deleted.length > 0).length;
   t.diagnostic(`round ${round}: ${busy} of ${RACERS} contenders deleted files; starts spread over ${Math.max(...starts) - Math.min(...starts)} ms`);
 }
 
