@@ -270,10 +270,11 @@ function checkSize(value: unknown, what: string): number {
   return value;
 }
 
-// journald's rule for its own budget, with its bounds: 10% of the file system
-// for the logs, at least 16 MiB and at most 1 GiB (SystemMaxUse), and keep the
-// smaller of 1 GiB and 5% of it free (journald keeps 15%: it shares the disk
-// with the whole system, we only with the work the logs are about).
+// journald's rule for its own budget with smaller bounds: logs may take 10% of
+// the file system (SystemMaxUse: 10%, at most 4 GiB; ours at least 16 MiB and
+// at most 1 GiB), and 5% of it, at most 1 GiB, is kept free (SystemKeepFree:
+// 15%, at most 4 GiB; journald answers for the whole system's logs, we for one
+// tool's).
 const TOTAL_SHARE = 0.1;
 const TOTAL_FLOOR = 16 * MIB;
 const TOTAL_CEILING = GIB;
