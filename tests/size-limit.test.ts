@@ -69,6 +69,10 @@ test('a 256 KiB cap under a flood of INFO records: one size-limit WARNING, every
   // INFO records land in order up to the limit, none after the WARNING.
   assert.deepEqual(run.infos, upTo(run.infos.length));
   const warningAt = run.lines.findIndex((line) => SIZE_LIMIT_RECORD.test(line));
+  // The limit is checked per chunk handed on (64 Ki characters, ASCII here): the
+  // WARNING comes within one chunk of the cap, not at the hard limit.
+  const before = Buffer.byteLength(run.lines.slice(0, warningAt).join('\n') + '\n');
+  assert.ok(before >= cap && before < cap + 80 * KIB, `the WARNING comes at the cap, within one chunk: after ${before} bytes`);
   assert.ok(run.lines.slice(warningAt).every((line) => !/ - INFO - /.test(line)), 'no INFO record after the WARNING');
   assert.ok(run.infos.length > 0 && run.infos.length < infos);
   assert.deepEqual(run.errors, upTo(errors), 'every ERROR record, in order');
