@@ -234,7 +234,8 @@ function parseRetention(text: string): number | undefined {
 const KIB = 1024;
 const MIB = 1024 * KIB;
 const GIB = 1024 * MIB;
-const SIZE_UNITS: Readonly<Record<string, number>> = { K: KIB, M: MIB, G: GIB, T: 1024 * GIB };
+type SizeUnit = 'K' | 'M' | 'G' | 'T';
+const SIZE_UNITS: Readonly<Record<SizeUnit, number>> = { K: KIB, M: MIB, G: GIB, T: 1024 * GIB };
 // `4096`, `4096B`, `512K`, `512KiB`, `64M`, `64MB`, `1g`: powers of 1024 whatever the spelling.
 const SIZE_TEXT = /^(\d+)\s*(?:([KMGT])(?:I?B)?|B)?$/;
 
@@ -248,14 +249,15 @@ export function parseSize(text: string): number | undefined {
   if (upper === 'UNLIMITED') return Infinity;
   const match = SIZE_TEXT.exec(upper);
   if (match === null) return undefined;
-  const bytes = Number(match[1]) * (match[2] === undefined ? 1 : SIZE_UNITS[match[2]]);
+  const unit = match[2] as SizeUnit | undefined;
+  const bytes = Number(match[1]) * (unit === undefined ? 1 : SIZE_UNITS[unit]);
   return Number.isSafeInteger(bytes) ? bytes : undefined;
 }
 
 /** A size exactly, for messages: `256 KiB`, `1 GiB`, `1000 bytes`, `unlimited`. */
 function sizeText(bytes: number): string {
   if (bytes === Infinity) return 'unlimited';
-  for (const unit of ['T', 'G', 'M', 'K']) {
+  for (const unit of ['T', 'G', 'M', 'K'] as const) {
     const size = SIZE_UNITS[unit];
     if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}iB`;
   }
