@@ -37,6 +37,12 @@ export interface LoggingOptions {
   format?: LogFormat;
   /** File name prefix; default `automake`. */
   prefix?: string;
+  /** Bytes a session's file may reach before records below ERROR are dropped; `Infinity`: no limit. Env `AUTOMAKE_LOG_MAX_SESSION_SIZE`; default one eighth of `maxTotalBytes`. */
+  maxSessionBytes?: number;
+  /** Bytes the directory's logs may add up to before the oldest ended sessions' logs are deleted; `Infinity`: no limit. Env `AUTOMAKE_LOG_MAX_TOTAL_SIZE`; default 10% of the file system, at least 16 MiB, at most 1 GiB. */
+  maxTotalBytes?: number;
+  /** Free bytes the pruner keeps on the file system by deleting the oldest ended sessions' logs; 0: no rule. Env `AUTOMAKE_LOG_MIN_FREE`; default the smaller of 1 GiB and 5% of the file system. */
+  minFreeBytes?: number;
   /** Environment to read the variables from; default `process.env`. */
   env?: Record<string, string | undefined>;
 }
@@ -61,6 +67,9 @@ export interface LogSettings {
   retentionDays: Setting<number>;
   format: Setting<LogFormat>;
   prefix: Setting<string>;
+  maxSessionBytes: Setting<number>;
+  maxTotalBytes: Setting<number>;
+  minFreeBytes: Setting<number>;
 }
 
 /** Options of `pruneOldLogs`. */
@@ -73,13 +82,22 @@ export interface PruneOptions {
   now?: number;
   /** Delete nothing: `deleted` lists what would be deleted; default false. */
   dryRun?: boolean;
+  /** After the age rule, delete the oldest ended sessions' logs while the logs add up to more than this; default `Infinity`. */
+  maxTotalBytes?: number;
+  /** After the age rule, delete the oldest ended sessions' logs while the file system has less free than this; default 0. */
+  minFreeBytes?: number;
 }
 
-/** What a prune did: full paths deleted, matching regular files kept, per-file errors. */
+/**
+ * What a prune did: full paths deleted, matching regular files kept, per-file
+ * errors, the bytes it deleted, and the bytes of the matching files left.
+ */
 export interface PruneReport {
   deleted: string[];
   kept: number;
   errors: { file: string; code: string; message: string }[];
+  deletedBytes: number;
+  totalBytes: number;
 }
 
 /** A named logger. `warn` is an alias of `warning`. */
@@ -105,7 +123,7 @@ export interface LogSession {
   readonly logger: Logger;
   /** What the startup prune did. */
   readonly pruned: PruneReport;
-  /** Records lost to a write failure; normally 0. */
+  /** Records lost to the size limit or a write failure; normally 0. */
   readonly dropped: number;
   /** The settings in force and where each came from. */
   readonly settings: LogSettings;
@@ -138,14 +156,20 @@ export const ENV_VARIABLES: {
   readonly level: 'AUTOMAKE_LOG_LEVEL';
   readonly retentionDays: 'AUTOMAKE_LOG_RETENTION_DAYS';
   readonly format: 'AUTOMAKE_LOG_FORMAT';
+  readonly maxSessionBytes: 'AUTOMAKE_LOG_MAX_SESSION_SIZE';
+  readonly maxTotalBytes: 'AUTOMAKE_LOG_MAX_TOTAL_SIZE';
+  readonly minFreeBytes: 'AUTOMAKE_LOG_MIN_FREE';
 } = Object.freeze({
   dir: 'AUTOMAKE_LOG_DIR',
   level: 'AUTOMAKE_LOG_LEVEL',
   retentionDays: 'AUTOMAKE_LOG_RETENTION_DAYS',
   format: 'AUTOMAKE_LOG_FORMAT',
+  maxSessionBytes: 'AUTOMAKE_LOG_MAX_SESSION_SIZE',
+  maxTotalBytes: 'AUTOMAKE_LOG_MAX_TOTAL_SIZE',
+  minFreeBytes: 'AUTOMAKE_LOG_MIN_FREE',
 } as const);
 
-const OPTION_NAMES = new Set(['dir', 'level', 'retentionDays', 'format', 'prefix', 'env']);
+const OPTION_NAMES = new Set(['dir', 'level', 'retentionDays', 'format', 'prefix', 'maxSessionBytes', 'maxTotalBytes', 'minFreeBytes', 'env']);
 
 // ---------------------------------------------------------------------------
 // Settings: an option, else its environment variable, else the default
@@ -207,6 +231,94 @@ function parseRetention(text: string): number | undefined {
   return days > 0 ? days : undefined;
 }
 
+const KIB = 1024;
+const MIB = 1024 * KIB;
+const GIB = 1024 * MIB;
+type SizeUnit = 'K' | 'M' | 'G' | 'T';
+const SIZE_UNITS: Readonly<Record<SizeUnit, number>> = { K: KIB, M: MIB, G: GIB, T: 1024 * GIB };
+// `4096`, `4096B`, `512K`, `512KiB`, `64M`, `64MB`, `1g`: powers of 1024 whatever the spelling.
+const SIZE_TEXT = /^(\d+)\s*(?:([KMGT])(?:I?B)?|B)?$/;
+
+/**
+ * Parses a size as the environment gives it: a whole number of bytes with an
+ * optional `K`, `M`, `G` or `T` (powers of 1024, case-insensitive, `KiB` and `MB`
+ * spellings accepted), or `unlimited` (Infinity). `undefined` when it is not one.
+ */
+export function parseSize(text: string): number | undefined {
+  const upper = text.trim().toUpperCase();
+  if (upper === 'UNLIMITED') return Infinity;
+  const match = SIZE_TEXT.exec(upper);
+  if (match === null) return undefined;
+  const unit = match[2] as SizeUnit | undefined;
+  const bytes = Number(match[1]) * (unit === undefined ? 1 : SIZE_UNITS[unit]);
+  return Number.isSafeInteger(bytes) ? bytes : undefined;
+}
+
+/** A size exactly, for messages: `256 KiB`, `1 GiB`, `1000 bytes`, `unlimited`. */
+function sizeText(bytes: number): string {
+  if (bytes === Infinity) return 'unlimited';
+  for (const unit of ['T', 'G', 'M', 'K'] as const) {
+    const size = SIZE_UNITS[unit];
+    if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}iB`;
+  }
+  return `${bytes} bytes`;
+}
+
+/** A size given in code: a whole number of bytes, or Infinity for no limit. */
+function checkSize(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !(value === Infinity || (Number.isSafeInteger(value) && value >= 0))) {
+    throw new TypeError(`${what} must be a whole number of bytes, or Infinity for no limit: received ${describe(value)}`);
+  }
+  return value;
+}
+
+// journald's rule for its own budget with smaller bounds: logs may take 10% of
+// the file system (SystemMaxUse: 10%, at most 4 GiB; ours at least 16 MiB and
+// at most 1 GiB), and 5% of it, at most 1 GiB, is kept free (SystemKeepFree:
+// 15%, at most 4 GiB; journald answers for the whole system's logs, we for one
+// tool's).
+const TOTAL_SHARE = 0.1;
+const TOTAL_FLOOR = 16 * MIB;
+const TOTAL_CEILING = GIB;
+const FREE_SHARE = 0.05;
+const FREE_CEILING = GIB;
+// The share of the directory's budget one session may take: eight runaway
+// sessions fill it, one cannot.
+const SESSIONS_PER_BUDGET = 8;
+
+/**
+ * The size and the free bytes of the file system `dir` is on, or will be on once
+ * made (its nearest existing parent's); undefined where statfs fails or is missing
+ * (Node before 18.15, some runtimes).
+ */
+function fileSystemSpace(dir: string): { size: number; free: number } | undefined {
+  if (typeof fs.statfsSync !== 'function') return undefined;
+  for (let path = dir; ; path = parentPath(path)) {
+    try {
+      const stats = fs.statfsSync(path);
+      // bavail, not bfree: what we may use, without the blocks kept for root.
+      return { size: stats.blocks * stats.bsize, free: stats.bavail * stats.bsize };
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT' || parentPath(path) === path) return undefined;
+    }
+  }
+}
+
+/**
+ * The default budget for logs in `dir`, from its file system's size, in whole MiB.
+ * Where the file system cannot be measured: the largest budget the rule ever
+ * gives (1 GiB) and no free-space rule, which could not be checked either.
+ */
+function defaultBudget(dir: string): { maxTotalBytes: number; minFreeBytes: number } {
+  const space = fileSystemSpace(dir);
+  if (space === undefined) return { maxTotalBytes: TOTAL_CEILING, minFreeBytes: 0 };
+  const share = (fraction: number) => Math.floor((space.size * fraction) / MIB) * MIB;
+  return {
+    maxTotalBytes: Math.min(TOTAL_CEILING, Math.max(TOTAL_FLOOR, share(TOTAL_SHARE))),
+    minFreeBytes: Math.min(FREE_CEILING, share(FREE_SHARE)),
+  };
+}
+
 /** Checks options given in code: a bad value throws a TypeError naming the option and the value. */
 function checkOptions(options: LoggingOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError(`Options must be an object: received ${describe(options)}`);
@@ -224,6 +336,9 @@ function checkOptions(options: LoggingOptions): void {
     throw new TypeError(`"format" must be "text" or "json": received ${describe(options.format)}`);
   }
   if (options.prefix !== undefined) checkPrefix(options.prefix);
+  for (const name of ['maxSessionBytes', 'maxTotalBytes', 'minFreeBytes'] as const) {
+    if (options[name] !== undefined) checkSize(options[name], `"${name}"`);
+  }
 }
 
 /** One setting: the option when given, else the variable when set and valid, else the fallback. */
@@ -243,9 +358,9 @@ function resolveSetting<T>(
 }
 
 /** The warning for a variable whose value was ignored, naming the variable, the value and the default taken. */
-function rejectedWarning(setting: Setting<unknown>): string | undefined {
+function rejectedWarning<T>(setting: Setting<T>, shown: (value: T) => string = String): string | undefined {
   if (setting.rejected === undefined) return undefined;
-  return `Ignoring ${setting.variable}=${JSON.stringify(setting.rejected)}: not a valid value; using the default ${String(setting.value)}`;
+  return `Ignoring ${setting.variable}=${JSON.stringify(setting.rejected)}: not a valid value; using the default ${shown(setting.value)}`;
 }
 
 /** The settings in force, and a warning for each environment value that was ignored. */
@@ -275,8 +390,17 @@ export function resolveSettings(options: LoggingOptions = {}): ResolvedSettings 
   if (options.dir !== undefined) dir = { value: options.dir, source: 'option' };
   else if (env[variable]) dir = { value: env[variable]!, source: 'environment', variable };
   else dir = { value: defaultLogDir(env), source: 'default' };
-  const warnings = [level, retentionDays, format].map(rejectedWarning).filter((w): w is string => w !== undefined);
-  return { settings: { dir, level, retentionDays, format, prefix }, warnings };
+  // The budget's defaults depend on the file system the logs are on (§6).
+  const budget = defaultBudget(dir.value);
+  const maxTotalBytes = resolveSetting(options.maxTotalBytes, ENV_VARIABLES.maxTotalBytes, env, budget.maxTotalBytes, parseSize);
+  const sessionDefault = Math.floor(maxTotalBytes.value / SESSIONS_PER_BUDGET);
+  const maxSessionBytes = resolveSetting(options.maxSessionBytes, ENV_VARIABLES.maxSessionBytes, env, sessionDefault, parseSize);
+  const minFreeBytes = resolveSetting(options.minFreeBytes, ENV_VARIABLES.minFreeBytes, env, budget.minFreeBytes, parseSize);
+  const warnings = [
+    ...[level, retentionDays, format].map((setting: Setting<unknown>) => rejectedWarning(setting)),
+    ...[maxSessionBytes, maxTotalBytes, minFreeBytes].map((setting) => rejectedWarning(setting, sizeText)),
+  ].filter((w): w is string => w !== undefined);
+  return { settings: { dir, level, retentionDays, format, prefix, maxSessionBytes, maxTotalBytes, minFreeBytes }, warnings };
 }
 
 // ---------------------------------------------------------------------------
@@ -541,6 +665,14 @@ function joinPath(dir: string, name: string): string {
   return dir.endsWith('/') || dir.endsWith(SEP) ? dir + name : dir + SEP + name;
 }
 
+/** The directory `path` is in: `.` for a bare name; the root is its own. */
+function parentPath(path: string): string {
+  const end = path.length > 1 && (path.endsWith('/') || path.endsWith(SEP)) ? path.length - 1 : path.length;
+  const cut = Math.max(path.lastIndexOf('/', end - 1), path.lastIndexOf(SEP, end - 1));
+  if (cut < 0) return path === '.' ? path : '.';
+  return cut === 0 ? path.slice(0, 1) : path.slice(0, cut);
+}
+
 /**
  * The platform's log directory: `$XDG_STATE_HOME/automake/logs` or `~/.local/state/automake/logs`
  * on Linux and others, `~/Library/Logs/automake` on macOS, `%LOCALAPPDATA%\automake\Logs` on Windows.
@@ -710,8 +842,19 @@ function runningPids(): Set<number> | null {
 
 const LSTAT_OPTIONS = { throwIfNoEntry: false } as const;
 
+/** A log the age rule kept, which the disk budget may still delete if its session has ended. */
+interface KeptLog {
+  file: string;
+  pid: number;
+  time: number;
+  size: number;
+  stats: LogFileStats;
+}
+
 /**
- * Deletes the logs of ended sessions older than `retentionDays` (default 7) in `dir`.
+ * Deletes the logs of ended sessions older than `retentionDays` (default 7) in `dir`;
+ * then, given `maxTotalBytes` or `minFreeBytes`, the oldest ended sessions' logs
+ * while the logs add up to more, or the file system has less free (§6).
  * Synchronous; never throws for one file: ENOENT means another session pruned it
  * first, other errors are reported and the next file is tried. A missing directory
  * gives an empty report.
@@ -721,7 +864,13 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
   const pattern = logNamePattern(options.prefix ?? DEFAULTS.prefix);
   const now = options.now ?? Date.now();
   if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError(`"now" must be a time in epoch milliseconds: received ${describe(now)}`);
-  const report: PruneReport = { deleted: [], kept: 0, errors: [] };
+  const budget = {
+    maxTotalBytes: checkSize(options.maxTotalBytes ?? Infinity, '"maxTotalBytes"'),
+    minFreeBytes: checkSize(options.minFreeBytes ?? 0, '"minFreeBytes"'),
+  };
+  const hasBudget = budget.maxTotalBytes !== Infinity || budget.minFreeBytes > 0;
+  const dryRun = options.dryRun === true;
+  const report: PruneReport = { deleted: [], kept: 0, errors: [], deletedBytes: 0, totalBytes: 0 };
 
   let names: string[];
   try {
@@ -731,12 +880,28 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
     if (code !== 'ENOENT' && code !== 'ENOTDIR') report.errors.push({ file: dir, code, message: errorMessage(error) });
     return report;
   }
-  // Read when the first old file is found: a prune that deletes nothing needs none.
+  // Read when first needed: a prune that deletes nothing needs none.
   let running: Set<number> | null | undefined;
-  const isRunning = (pid: number, stats: fs.Stats): boolean => {
+  /** Rule 4, the one test of a running session, for the age rule and the budget alike. */
+  const isRunning = (pid: number, stats: LogFileStats): boolean => {
     if (running === undefined) running = runningPids();
     return isRunningSession(pid, stats, running);
   };
+  /** Deletes one log; true when it is gone, by our hand (reported) or by another process's first. */
+  const remove = (file: string, size: number): boolean => {
+    try {
+      if (!dryRun) fs.unlinkSync(file);
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === 'ENOENT') return true;
+      report.errors.push({ file, code, message: errorMessage(error) });
+      return false;
+    }
+    report.deleted.push(file);
+    report.deletedBytes += size;
+    return true;
+  };
+  const kept: KeptLog[] = [];
   for (const name of names) {
     const match = pattern.exec(name);
     if (match === null) continue;
@@ -750,21 +915,50 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
       continue;
     }
     if (stats === undefined || !stats.isFile()) continue;
+    const time = logFileTime(stats);
+    const pid = Number(match[2]);
     // Old when strictly older than the retention; a time in the future is never old.
-    const isOld = now > pruneDueTime(logFileTime(stats), retentionDays);
-    if (!isOld || isRunning(Number(match[2]), stats)) {
-      report.kept++;
+    if (now > pruneDueTime(time, retentionDays) && !isRunning(pid, stats)) {
+      // One that could not be deleted still takes its room.
+      if (!remove(file, stats.size)) report.totalBytes += stats.size;
       continue;
     }
-    try {
-      if (options.dryRun !== true) fs.unlinkSync(file);
-      report.deleted.push(file);
-    } catch (error) {
-      const code = errorCode(error);
-      if (code !== 'ENOENT') report.errors.push({ file, code, message: errorMessage(error) });
-    }
+    report.kept++;
+    report.totalBytes += stats.size;
+    if (hasBudget) kept.push({ file, pid, time, size: stats.size, stats });
   }
+  if (hasBudget) applyDiskBudget(dir, kept, budget, report, isRunning, remove, dryRun);
   return report;
+}
+
+/**
+ * Rule 6, the disk budget (§6): deletes the oldest ended sessions' logs while
+ * the logs add up to more than `maxTotalBytes` or the file system has less than
+ * `minFreeBytes` free. A log another process deleted first counts as gone, so
+ * processes starting together delete no more between them than one would.
+ */
+function applyDiskBudget(
+  dir: string,
+  logs: KeptLog[],
+  budget: { maxTotalBytes: number; minFreeBytes: number },
+  report: PruneReport,
+  isRunning: (pid: number, stats: LogFileStats) => boolean,
+  remove: (file: string, size: number) => boolean,
+  dryRun: boolean,
+): void {
+  // Where free space cannot be measured, the free-space rule holds.
+  let free = budget.minFreeBytes > 0 ? fileSystemSpace(dir)?.free ?? Infinity : Infinity;
+  const overBudget = () => report.totalBytes > budget.maxTotalBytes || free < budget.minFreeBytes;
+  if (!overBudget()) return;
+  logs.sort((a, b) => a.time - b.time || (a.file < b.file ? -1 : 1));
+  for (const log of logs) {
+    if (!overBudget()) return;
+    if (isRunning(log.pid, log.stats) || !remove(log.file, log.size)) continue;
+    report.kept--;
+    report.totalBytes -= log.size;
+    // Measured again rather than added up: other processes may be deleting too.
+    if (free < budget.minFreeBytes) free = dryRun ? free + log.size : fileSystemSpace(dir)?.free ?? Infinity;
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -971,6 +1165,11 @@ class ChunkEncoder {
     this.escape = escape;
   }
 
+  /** How many bytes `text` takes once encoded; leaves the scratch buffer alone. */
+  byteLength(text: string): number {
+    return Buffer.byteLength(this.escape(text), 'utf8');
+  }
+
   /** The chunk's bytes: a view of the scratch buffer, valid until the next call, or a new Buffer for a huge chunk. */
   encode(chunk: string): Buffer {
     if (chunk.length * 3 > SCRATCH_BYTES) return Buffer.from(this.escape(chunk), 'utf8');
@@ -996,6 +1195,10 @@ interface TornChunk {
   written: number;
   records: number;
 }
+
+// Past maxSessionBytes, ERROR and CRITICAL records and the session's own
+// records still land, until the file is this much bigger: then nothing does.
+const SIZE_LIMIT_MARGIN = MIB;
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 function sleepMs(ms: number): void {
@@ -1037,12 +1240,29 @@ class LogWriter {
   private failed = false;
   private closed = false;
   private drainWaiters: (() => void)[] = [];
+  // The size limit (§6). The file's size once every chunk handed on has
+  // landed; past the soft limit, also every record accepted since.
+  private handedSize: number;
+  private readonly softLimit: number;
+  private readonly hardLimit: number;
+  /** Whether the file has reached the soft limit: from then on each record is measured against the hard one. */
+  limitReached = false;
+  // Reached, and the session not told yet. It is told once the chunk that
+  // reached the limit has been handed on, since telling it writes a record.
+  private limitUntold = false;
+  /** Called once, when the file reaches the soft limit. */
+  onSizeLimit: () => void = () => {};
 
-  constructor(fd: number, filePath: string, size: number, encoder: ChunkEncoder) {
+  constructor(fd: number, filePath: string, size: number, encoder: ChunkEncoder, maxBytes: number = Infinity) {
     this.fd = fd;
     this.encoder = encoder;
     this.filePath = filePath;
     this.landedSize = size;
+    this.handedSize = size;
+    this.softLimit = maxBytes;
+    this.hardLimit = maxBytes + SIZE_LIMIT_MARGIN;
+    // A reused PID's earlier session may have filled the file already.
+    if (size >= maxBytes) this.limitReached = this.limitUntold = true;
   }
 
   private createStream(): void {
@@ -1067,6 +1287,7 @@ class LogWriter {
       this.dropped++;
       return;
     }
+    if (this.limitReached && !this.fitsUnderHardLimit(record)) return;
     this.pending += record;
     this.pendingRecords++;
     if (sync) {
@@ -1088,11 +1309,16 @@ class LogWriter {
   private handOnFullChunk(): void {
     if (this.unlanded === 0 || this.hasLanded()) return this.flushSync();
     // The disk is behind: queue, up to the bound.
-    this.queueRecords.push(this.pendingRecords);
-    // A copy: the encoder's buffer is reused by the next chunk.
-    const chunk = Buffer.from(this.encoder.encode(this.takePending()));
-    this.queue.push(chunk);
-    this.queuedBytes += chunk.length;
+    const records = this.pendingRecords;
+    const bytes = this.encodePending();
+    if (bytes !== null) {
+      this.queueRecords.push(records);
+      // A copy: the encoder's buffer is reused by the next chunk.
+      const chunk = Buffer.from(bytes);
+      this.queue.push(chunk);
+      this.queuedBytes += chunk.length;
+    }
+    this.tellLimit();
     if (this.queuedBytes >= MAX_QUEUED_BYTES) this.flushSync();
   }
 
@@ -1110,13 +1336,19 @@ class LogWriter {
       this.queuedBytes -= chunk.length;
     } else {
       records = this.pendingRecords;
-      chunk = Buffer.from(this.encoder.encode(this.takePending()));
+      const bytes = this.encodePending();
+      if (bytes === null) {
+        this.tellLimit();
+        return this.startWrite();
+      }
+      chunk = Buffer.from(bytes);
     }
     this.streamBusy = true;
     this.inflight = chunk;
     this.unlanded = chunk.length;
     this.unlandedRecords = records;
     this.stream!.write(chunk, (error) => this.onWritten(error));
+    this.tellLimit();
   };
 
   private onWritten(error: Error | null | undefined): void {
@@ -1189,10 +1421,46 @@ class LogWriter {
     }
     if (this.pending !== '') {
       const records = this.pendingRecords;
-      const bytes = this.encoder.encode(this.takePending());
-      if (!this.writeAllSync(bytes, bytes.length, records)) return;
+      const bytes = this.encodePending();
+      if (bytes !== null && !this.writeAllSync(bytes, bytes.length, records)) return;
     }
+    this.tellLimit();
     this.notifyDrained();
+  }
+
+  /**
+   * The pending records as bytes to hand on (a view of the encoder's buffer),
+   * checked against the size limit once per chunk, not once per record. Null
+   * when they would take the file past the hard limit: dropped and counted.
+   */
+  private encodePending(): Buffer | null {
+    const records = this.pendingRecords;
+    const bytes = this.encoder.encode(this.takePending());
+    // Past the soft limit each record was measured as it was accepted.
+    if (this.limitReached) return bytes;
+    const fits = this.handedSize + bytes.length <= this.hardLimit;
+    if (fits) this.handedSize += bytes.length;
+    else this.dropped += records;
+    if (!fits || this.handedSize >= this.softLimit) this.limitReached = this.limitUntold = true;
+    return fits ? bytes : null;
+  }
+
+  /** Past the soft limit: whether `record` still fits under the hard limit. If so it is counted in, else dropped. */
+  private fitsUnderHardLimit(record: string): boolean {
+    const bytes = this.encoder.byteLength(record);
+    if (this.handedSize + bytes > this.hardLimit) {
+      this.dropped++;
+      return false;
+    }
+    this.handedSize += bytes;
+    return true;
+  }
+
+  /** Tells the session, once, that the soft limit was reached; only once the chunk that reached it is handed on. */
+  private tellLimit(): void {
+    if (!this.limitUntold) return;
+    this.limitUntold = false;
+    this.onSizeLimit();
   }
 
   /** The pending records, to be encoded; pending is left empty. */
@@ -1349,6 +1617,7 @@ class LoggerImpl implements Logger {
     const session = active;
     if (session !== null) {
       if (level >= session.threshold) session.record(Date.now(), level, this, message, extra);
+      else if (level >= session.levelThreshold) session.dropOverLimit();
     } else if (held.length < HELD_LIMIT) {
       // A shallow copy: the caller may reuse its object before the file opens.
       const kept = extra === undefined || extra instanceof Error ? extra : { ...extra };
@@ -1453,7 +1722,10 @@ class Session implements LogSession {
   readonly pruned: PruneReport;
   readonly settings: LogSettings;
   readonly warnings: readonly string[];
-  readonly threshold: number;
+  /** Records below this are not written: the level setting's threshold, or ERROR once the file reached its size limit. */
+  threshold: number;
+  /** The level setting's threshold: what the size limit keeps out above it is counted as dropped. */
+  readonly levelThreshold: number;
   private readonly writer: LogWriter;
   private readonly format: typeof formatTextRecord;
   private exiting = false;
@@ -1466,9 +1738,29 @@ class Session implements LogSession {
     this.settings = settings;
     this.warnings = warnings;
     this.pruned = pruned;
-    this.threshold = LEVEL_VALUES[settings.level.value];
+    this.threshold = this.levelThreshold = LEVEL_VALUES[settings.level.value];
     this.format = settings.format.value === 'json' ? formatJsonRecord : formatTextRecord;
     this.logger = getLogger(DEFAULTS.prefix);
+    writer.onSizeLimit = () => this.reachSizeLimit();
+    if (writer.limitReached) this.threshold = Math.max(this.threshold, LEVEL_VALUES.ERROR);
+  }
+
+  /**
+   * The size limit (§6): from now on records below ERROR are dropped and counted,
+   * at the cost of the threshold comparison every record pays anyway. One
+   * WARNING says so, written past the limit as the session's own records are.
+   */
+  private reachSizeLimit(): void {
+    this.threshold = Math.max(this.threshold, LEVEL_VALUES.ERROR);
+    const max = this.settings.maxSessionBytes.value;
+    const message = `This session's log reached its size limit of ${sizeText(max)}: records below ERROR are dropped from here on `
+      + `and counted; ERROR and CRITICAL records still land until the file reaches ${sizeText(max + SIZE_LIMIT_MARGIN)}`;
+    this.record(Date.now(), LEVEL_VALUES.WARNING, this.logger as LoggerImpl, message, { maxSessionBytes: max });
+  }
+
+  /** Counts a record the size limit kept out. */
+  dropOverLimit(): void {
+    this.writer.dropped++;
   }
 
   get dropped(): number {
@@ -1479,6 +1771,13 @@ class Session implements LogSession {
     this.detach = attachToProcess(this);
   }
 
+  /**
+   * Writes one record, whatever its level. Loggers apply the level threshold,
+   * and with it the size limit's, before they call this; so a record the session
+   * writes itself by calling this directly (the size-limit WARNING; the end
+   * record of §9 should too) passes the soft size limit. Only the writer's hard
+   * limit, maxSessionBytes + 1 MiB, still applies to it.
+   */
   record(time: number, level: number, logger: LoggerImpl, message: unknown, extra: LogExtra | undefined): void {
     let text: string;
     try {
@@ -1534,12 +1833,17 @@ export function initLogging(options: LoggingOptions = {}): LogSession {
   const { settings, warnings } = resolved;
   // Checked before pruning: an unsafe directory is neither pruned nor written.
   const { dir, warning: dirWarning } = prepareLogDirectory(settings.dir.value);
-  const pruned = pruneOldLogs(dir, { retentionDays: settings.retentionDays.value, prefix: settings.prefix.value });
+  const pruned = pruneOldLogs(dir, {
+    retentionDays: settings.retentionDays.value,
+    prefix: settings.prefix.value,
+    maxTotalBytes: settings.maxTotalBytes.value,
+    minFreeBytes: settings.minFreeBytes.value,
+  });
   const name = logFileName(new Date(), process.pid, settings.prefix.value);
   const { fd, filePath, size } = openLogFile(dir, name);
 
   const encoder = new ChunkEncoder(settings.format.value === 'json' ? escapeJsonChunk : escapeTextChunk);
-  const session = new Session(new LogWriter(fd, filePath, size, encoder), resolved, pruned);
+  const session = new Session(new LogWriter(fd, filePath, size, encoder, settings.maxSessionBytes.value), resolved, pruned);
   active = session;
   session.attach();
   const root = session.logger;
@@ -1549,6 +1853,7 @@ export function initLogging(options: LoggingOptions = {}): LogSession {
   process.off('exit', writeHeldToStderr);
   for (const record of held.splice(0)) {
     if (record.level >= session.threshold) session.record(record.time, record.level, record.logger, record.message, record.extra);
+    else if (record.level >= session.levelThreshold) session.dropOverLimit();
   }
   heldOverflow = 0;
   for (const error of pruned.errors) root.warning(`Could not prune ${error.file}`, { code: error.code, error: error.message });

@@ -96,7 +96,10 @@ describe('logs', { concurrency: true }, () => {
     const plain = await runCli(['logs'], { dir });
     assert.equal(show.code, 0);
     const lines = show.stdout.split('\n');
-    assert.equal(lines[0], `Session logs in ${dir}, newest first:`);
+    // The heading gives the total against the budget (§6): the ended session's log, ours still empty.
+    const { size } = fs.statSync(logOf(dir, pid));
+    assert.ok(lines[0].startsWith(`Session logs in ${dir}, newest first (${size} B in all, of a `), lines[0]);
+    assert.match(lines[0], / budget\):$/);
     assert.match(lines[2], /^FILE +PID +STARTED +SIZE +AGE +STATUS +PRUNED$/);
     assert.match(lines[3], new RegExp(`^${path.basename(logOf(dir, pid))} +${pid} +${DATE} \\d{2}:\\d{2} +\\d+ B +\\d+s +ended +in 6d 23h$`));
     // Cell by cell, since the AGE cell ticks between the two runs and its width

@@ -10,11 +10,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 
 import { logFileTime, parseLogFileName, pruneOldLogs } from '../lib/logging.ts';
-import { AS_NOBODY, fixture, lastJsonLine, ROOT, runNode } from './helpers/child.ts';
+import { AS_NOBODY, ROOT } from './helpers/child.ts';
 import { DAY_MS, deadPid, endedPid, fileTimeOf, MAX_CHECKED_PID, pidMax, tempDir } from './helpers/log-files.ts';
+import { pruneRace } from './helpers/prune-race.ts';
 
 // Far enough ahead that every file made by these tests is old.
 const FAR_FUTURE = Date.now() + 100 * 365 * DAY_MS;
@@ -74,7 +74,7 @@ test('pruneOldLogs deletes only files whose name matches <prefix>_YYYY-MM-DD_PID
   ];
   for (const name of nearMisses) makeLog(dir, name);
   const report = pruneOldLogs(dir, { now: FAR_FUTURE });
-  assert.deepEqual(report, { deleted: [match], kept: 0, errors: [] });
+  assert.deepEqual(report, { deleted: [match], kept: 0, errors: [], deletedBytes: 9, totalBytes: 0 });
   assert.deepEqual(fs.readdirSync(dir).sort(), [...nearMisses].sort());
 });
 
@@ -87,7 +87,7 @@ test('a symlink with a matching name is left, and so is its target', (t) => {
   const dangling = path.join(dir, `automake_2024-01-03_${deadPid()}.log`);
   fs.symlinkSync(path.join(elsewhere, 'missing.log'), dangling);
   const report = pruneOldLogs(dir, { now: FAR_FUTURE });
-  assert.deepEqual(report, { deleted: [], kept: 0, errors: [] });
+  assert.deepEqual(report, { deleted: [], kept: 0, errors: [], deletedBytes: 0, totalBytes: 0 });
   assert.ok(fs.lstatSync(link).isSymbolicLink());
   assert.ok(fs.lstatSync(dangling).isSymbolicLink());
   assert.equal(fs.readFileSync(target, 'utf8'), 'target content\n');
@@ -101,7 +101,7 @@ test('a directory and a FIFO with matching names are left, neither counted nor e
   const fifo = path.join(dir, `automake_2024-01-02_${deadPid()}.log`);
   execFileSync('mkfifo', [fifo]);
   const report = pruneOldLogs(dir, { now: FAR_FUTURE });
-  assert.deepEqual(report, { deleted: [], kept: 0, errors: [] });
+  assert.deepEqual(report, { deleted: [], kept: 0, errors: [], deletedBytes: 0, totalBytes: 0 });
   assert.ok(fs.lstatSync(subdir).isDirectory());
   assert.ok(fs.existsSync(path.join(subdir, 'inside.txt')));
   assert.ok(fs.lstatSync(fifo).isFIFO());
@@ -116,9 +116,9 @@ test('a file exactly as old as the retention period is kept; one millisecond old
   const retention = 7 * DAY_MS;
   // Precondition: the sum is exact, so "now - time" is exactly the retention.
   assert.equal(time + retention - time, retention);
-  assert.deepEqual(pruneOldLogs(dir, { now: time + retention }), { deleted: [], kept: 1, errors: [] });
+  assert.deepEqual(pruneOldLogs(dir, { now: time + retention }), { deleted: [], kept: 1, errors: [], deletedBytes: 0, totalBytes: 9 });
   assert.ok(fs.existsSync(file));
-  assert.deepEqual(pruneOldLogs(dir, { now: time + retention + 1 }), { deleted: [file], kept: 0, errors: [] });
+  assert.deepEqual(pruneOldLogs(dir, { now: time + retention + 1 }), { deleted: [file], kept: 0, errors: [], deletedBytes: 9, totalBytes: 0 });
   assert.ok(!fs.existsSync(file));
 });
 
@@ -149,7 +149,7 @@ test('a file whose timestamp is in the future is never old', (t) => {
   const file = makeLog(dir, `automake_2024-01-01_${deadPid()}.log`);
   const time = fileTimeOf(file);
   for (const now of [time - 1, time - 30 * DAY_MS, time - 1000 * DAY_MS]) {
-    assert.deepEqual(pruneOldLogs(dir, { now, retentionDays: 1e-9 }), { deleted: [], kept: 1, errors: [] }, String(now));
+    assert.deepEqual(pruneOldLogs(dir, { now, retentionDays: 1e-9 }), { deleted: [], kept: 1, errors: [], deletedBytes: 0, totalBytes: 9 }, String(now));
   }
   assert.ok(fs.existsSync(file));
 });
@@ -168,7 +168,7 @@ test('fractional retentionDays are honoured', (t) => {
 test('retentionDays Infinity deletes nothing', (t) => {
   const dir = tempDir(t);
   makeLog(dir, `automake_2024-01-01_${deadPid()}.log`);
-  assert.deepEqual(pruneOldLogs(dir, { now: FAR_FUTURE, retentionDays: Infinity }), { deleted: [], kept: 1, errors: [] });
+  assert.deepEqual(pruneOldLogs(dir, { now: FAR_FUTURE, retentionDays: Infinity }), { deleted: [], kept: 1, errors: [], deletedBytes: 0, totalBytes: 9 });
 });
 
 test('bad options throw a TypeError', (t) => {
@@ -188,7 +188,7 @@ test('a file whose PID is alive is kept, however old', (t) => {
   const child = makeLog(dir, `automake_2020-01-01_${liveChildPid(t)}.log`);
   const dead = makeLog(dir, `automake_2020-01-01_${deadPid()}.log`);
   const report = pruneOldLogs(dir, { now: FAR_FUTURE });
-  assert.deepEqual(report, { deleted: [dead], kept: 2, errors: [] });
+  assert.deepEqual(report, { deleted: [dead], kept: 2, errors: [], deletedBytes: 9, totalBytes: 18 });
   assert.ok(fs.existsSync(own));
   assert.ok(fs.existsSync(child));
 });
@@ -253,7 +253,7 @@ test('where /proc hides other users\' processes (hidepid), another user\'s runni
   // The case under test: /proc does not list every process, so it cannot be trusted.
   assert.equal(uid, 65534);
   assert.equal(seesPid1, false);
-  assert.deepEqual(report, { deleted: [dead], kept: 1, errors: [] });
+  assert.deepEqual(report, { deleted: [dead], kept: 1, errors: [], deletedBytes: 9, totalBytes: 9 });
   assert.ok(fs.existsSync(running));
 });
 
@@ -266,8 +266,8 @@ test('the dead PIDs used by these tests are beyond pid_max and within what the i
 
 test('a missing directory gives an empty report', (t) => {
   const root = tempDir(t);
-  assert.deepEqual(pruneOldLogs(path.join(root, 'nope'), { now: FAR_FUTURE }), { deleted: [], kept: 0, errors: [] });
-  assert.deepEqual(pruneOldLogs(path.join(root, 'nope', 'deeper')), { deleted: [], kept: 0, errors: [] });
+  assert.deepEqual(pruneOldLogs(path.join(root, 'nope'), { now: FAR_FUTURE }), { deleted: [], kept: 0, errors: [], deletedBytes: 0, totalBytes: 0 });
+  assert.deepEqual(pruneOldLogs(path.join(root, 'nope', 'deeper')), { deleted: [], kept: 0, errors: [], deletedBytes: 0, totalBytes: 0 });
 });
 
 test('the report counts kept files and lists deleted ones by full path', (t) => {
@@ -337,12 +337,6 @@ test('the prefix option selects which files are pruned, with "." matched literal
 
 // --- the race -------------------------------------------------------------------------
 
-interface RaceResult {
-  pid: number;
-  started: number;
-  report: { deleted: string[]; kept: number; errors: unknown[] };
-}
-
 const RACERS = 8;
 const RACE_FILES = 2000;
 const RACE_ROUNDS = 3;
@@ -350,10 +344,7 @@ const RACE_ROUNDS = 3;
 async function race(t: TestContext, round: number): Promise<void> {
   const root = tempDir(t, 'automake-race-');
   const dir = path.join(root, 'logs');
-  const readyDir = path.join(root, 'ready');
-  const startFile = path.join(root, 'start');
   fs.mkdirSync(dir);
-  fs.mkdirSync(readyDir);
   const expected = new Set<string>();
   // 20 dates x 100 PIDs, every PID at or above pid_max: none can be alive.
   for (let day = 1; expected.size < RACE_FILES; day++) {
@@ -363,23 +354,11 @@ async function race(t: TestContext, round: number): Promise<void> {
   }
   assert.equal(fs.readdirSync(dir).length, RACE_FILES);
 
-  const contender = fixture('prune-race-child.ts');
-  const children = Array.from({ length: RACERS }, () => runNode(contender, [dir, readyDir, startFile, String(FAR_FUTURE)], { timeoutMs: 30_000 }));
-  const deadline = Date.now() + 20_000;
-  while (fs.readdirSync(readyDir).length < RACERS) {
-    assert.ok(Date.now() < deadline, 'every contender got ready');
-    await delay(5);
-  }
-  fs.writeFileSync(startFile, '');
-  const results = await Promise.all(children);
+  const results = await pruneRace(root, dir, RACERS, FAR_FUTURE);
 
   const seen = new Map<string, number>();
   const starts: number[] = [];
-  for (const result of results) {
-    assert.equal(result.timedOut, false);
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stderr, '');
-    const { pid, started, report } = lastJsonLine<RaceResult>(result);
+  for (const { pid, started, report } of results) {
     starts.push(started);
     assert.deepEqual(report.errors, [], `contender ${pid}`);
     for (const file of report.deleted) {
@@ -390,7 +369,7 @@ async function race(t: TestContext, round: number): Promise<void> {
   }
   assert.equal(seen.size, RACE_FILES, 'the deleted lists add up to every file');
   assert.deepEqual(fs.readdirSync(dir), [], 'every file is gone');
-  const busy = results.filter((r) => lastJsonLine<RaceResult>(r).report.deleted.length > 0).length;
+  const busy = results.filter((r) => r.report.deleted.length > 0).length;
   t.diagnostic(`round ${round}: ${busy} of ${RACERS} contenders deleted files; starts spread over ${Math.max(...starts) - Math.min(...starts)} ms`);
 }
 

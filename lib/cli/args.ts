@@ -4,6 +4,7 @@
  * and suggest things that make no sense here).
  */
 import { parseArgs } from 'node:util';
+import { parseSize } from '../logging.ts';
 import { UsageError } from './errors.ts';
 
 /** The flags a command takes, as `parseArgs` describes them. */
@@ -62,4 +63,11 @@ export function parseRetentionDays(text: string, flag: string, command: string):
   const days = text.trim() === '' ? NaN : Number(text);
   if (!(days > 0)) throw new UsageError(`Invalid value for ${flag}: ${text} (expected a positive number of days)`, command);
   return days;
+}
+
+/** A size as the environment takes it (`500M`, `2G`, `unlimited`; powers of 1024): the core's own parser. */
+export function parseSizeFlag(text: string, flag: string, command: string): number {
+  const bytes = parseSize(text);
+  if (bytes === undefined) throw new UsageError(`Invalid value for ${flag}: ${text} (expected a size such as 500M, 2G or unlimited)`, command);
+  return bytes;
 }

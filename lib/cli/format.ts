@@ -63,10 +63,20 @@ export function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-/** The last line of `logs prune`: how many logs went (or would go), and how many are kept. */
-export function pruneSummary(deleted: number, retentionDays: number, kept: number, verb: string): string {
-  if (deleted === 0) return `Nothing to delete: no ended session's log is older than ${days(retentionDays)}; ${kept} kept`;
-  return `${verb} ${count(deleted, 'session log')} older than ${days(retentionDays)}; ${kept} kept`;
+/** A size limit: `unlimited`, or as `formatSize` writes it. */
+export function formatLimit(bytes: number): string {
+  return bytes === Infinity ? 'unlimited' : formatSize(bytes);
+}
+
+/**
+ * The last line of `logs prune`: how many logs went (or would go), and how many
+ * are kept; with a budget (`--max-total`), what the logs left add up to.
+ */
+export function pruneSummary(deleted: number, retentionDays: number, kept: number, verb: string, budget?: { maxTotalBytes: number; totalBytes: number }): string {
+  const rule = budget === undefined ? `older than ${days(retentionDays)}` : `older than ${days(retentionDays)} or over the ${formatLimit(budget.maxTotalBytes)} budget`;
+  const left = budget === undefined ? `${kept} kept` : `${kept} kept, ${formatSize(budget.totalBytes)} in all`;
+  if (deleted === 0) return `Nothing to delete: no ended session's log is ${rule}; ${left}`;
+  return `${verb} ${count(deleted, 'session log')} ${rule}; ${left}`;
 }
 
 /** The file names of `paths`, sorted, so that output does not depend on directory order. */

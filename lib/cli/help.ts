@@ -18,7 +18,14 @@ const ENVIRONMENT = `Environment:
   ${variable('')}${defaultDir('darwin')} on macOS)
   ${variable(ENV_VARIABLES.level)}DEBUG, INFO, WARNING, ERROR or CRITICAL (default ${DEFAULTS.level})
   ${variable(ENV_VARIABLES.retentionDays)}days the log of an ended session is kept (default ${DEFAULTS.retentionDays})
-  ${variable(ENV_VARIABLES.format)}text or json (default ${DEFAULTS.format})`;
+  ${variable(ENV_VARIABLES.format)}text or json (default ${DEFAULTS.format})
+  ${variable(ENV_VARIABLES.maxSessionBytes)}size at which a session's log keeps only ERROR and
+  ${variable('')}CRITICAL records (default one eighth of the total)
+  ${variable(ENV_VARIABLES.maxTotalBytes)}size of all logs before the oldest ended ones go
+  ${variable('')}(default 10% of the file system, 16 MiB to 1 GiB)
+  ${variable(ENV_VARIABLES.minFreeBytes)}free space kept by deleting the oldest ended logs
+  ${variable('')}(default 5% of the file system, at most 1 GiB)
+Sizes: bytes, or with K, M, G or T (powers of 1024), or unlimited.`;
 
 const HELP: Record<string, CommandHelp> = {
   '': {
@@ -71,7 +78,9 @@ Run "automake help logs <subcommand>" for its options.`,
     usage: 'automake logs show [--json]',
     text: `List the session logs in the log directory, newest first: file, PID, start time,
 size, age, whether the session is running or ended, and when the log becomes due
-for pruning. This command's own log is left out.
+for pruning. This command's own log is left out. The heading gives what the logs
+add up to against the budget (max total size); a log as big as the max session
+size in force is marked "(size limit)": it stopped taking records below ERROR.
 
 Options:
   --json    print a JSON array instead of a table, for scripts`,
@@ -88,13 +97,17 @@ Options:
                   the file is deleted`,
   },
   'logs prune': {
-    usage: 'automake logs prune [--dry-run] [--retention-days N]',
+    usage: 'automake logs prune [--dry-run] [--retention-days N] [--max-total SIZE]',
     text: `Delete the logs of ended sessions that are older than the retention period, as
 every run does at startup, and print what was deleted and any file that could not be.
+Every run also keeps the logs within the budget at startup; --max-total applies a
+smaller one now: the oldest ended sessions' logs go until the rest fit.
 
 Options:
   --dry-run             print what would be deleted, delete nothing
-  --retention-days N    a retention other than the one in force (fractions allowed)`,
+  --retention-days N    a retention other than the one in force (fractions allowed)
+  --max-total SIZE      delete the oldest ended sessions' logs until all logs add up
+                        to at most SIZE (500M, 2G: powers of 1024)`,
   },
   'logs clear': {
     usage: 'automake logs clear [--yes]',
@@ -107,8 +120,8 @@ Options:
   },
   'logs config': {
     usage: 'automake logs config',
-    text: `Show the log directory, level, retention, format and file pattern in force, and
-where each value came from: the environment or the default.
+    text: `Show the log directory, level, retention, format, file pattern and size limits in
+force, and where each value came from: the environment or the default.
 
 ${ENVIRONMENT}`,
   },

@@ -4,11 +4,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { EXIT_SIGNALS, pruneOldLogs, type Setting } from '../logging.ts';
-import { parseCommandArgs, parseLineCount, parseRetentionDays } from './args.ts';
+import { EXIT_SIGNALS, pruneOldLogs, type LogSettings, type PruneReport, type Setting } from '../logging.ts';
+import { parseCommandArgs, parseLineCount, parseRetentionDays, parseSizeFlag } from './args.ts';
 import { CommandError, UsageError } from './errors.ts';
 import { escapeControlChars } from './escape.ts';
-import { count, days, formatLocalTime, formatSize, formatSpan, formatTable, pruneSummary, sortedNames } from './format.ts';
+import { count, days, formatLimit, formatLocalTime, formatSize, formatSpan, formatTable, pruneSummary, sortedNames } from './format.ts';
 import { printHelp } from './help.ts';
 import { printStderr, writeOut } from './output.ts';
 import { askYesNo } from './prompt.ts';
@@ -45,32 +45,54 @@ export async function logsCommand(args: string[], opened: Opened): Promise<numbe
 async function showCommand(args: string[], run: Run): Promise<number> {
   const { values } = parseCommandArgs(args, { json: { type: 'boolean' } }, 'logs show', 0);
   if (values.help) return printHelp('logs show');
-  const logs = listSessionLogs(run.place).filter((log) => !log.own);
-  const retentionDays = run.session.settings.retentionDays.value;
+  const all = listSessionLogs(run.place);
+  const logs = all.filter((log) => !log.own);
+  const { settings } = run.session;
+  const retentionDays = settings.retentionDays.value;
   const now = Date.now();
   if (values.json) {
-    await writeOut(JSON.stringify(logs.map((log) => sessionLogJson(log, retentionDays, now)), null, 2) + '\n');
+    await writeOut(JSON.stringify(logs.map((log) => sessionLogJson(log, settings, now)), null, 2) + '\n');
   } else if (logs.length === 0) {
     await writeOut(`No session logs in ${run.place.dir}\n`);
   } else {
     const rows = logs.map((log) => [
-      log.name, String(log.pid), formatLocalTime(log.startedMs), formatSize(log.size), formatSpan(now - log.startedMs),
+      log.name, String(log.pid), formatLocalTime(log.startedMs), sizeCell(log, settings), formatSpan(now - log.startedMs),
       log.running ? 'running' : 'ended', pruneWhen(log, retentionDays, now),
     ]);
     const table = formatTable(['FILE', 'PID', 'STARTED', 'SIZE', 'AGE', 'STATUS', 'PRUNED'], rows, new Set([1, 3]));
-    await writeOut(`Session logs in ${run.place.dir}, newest first:\n\n${table}`);
+    // Every session log counts toward the budget, this run's own included, as the pruner counts them.
+    const total = all.reduce((sum, log) => sum + log.size, 0);
+    const budget = `${formatSize(total)} in all, of a ${formatLimit(settings.maxTotalBytes.value)} budget`;
+    await writeOut(`Session logs in ${run.place.dir}, newest first (${budget}):\n\n${table}`);
   }
   return 0;
 }
 
-function sessionLogJson(log: SessionLog, retentionDays: number, now: number): Record<string, unknown> {
-  const due = pruneDueMs(log, retentionDays);
+/**
+ * Whether a session's log hit its size limit (§6), judged by its size against the
+ * limit in force now: a log at least that big stopped taking records below ERROR,
+ * if it was written under the same limit. Reading each file for the limit's
+ * WARNING would cost a read per log for a listing that is otherwise a stat.
+ */
+function sizeLimitReached(log: SessionLog, settings: LogSettings): boolean {
+  return log.size >= settings.maxSessionBytes.value;
+}
+
+/** `2.0 MiB`, right-aligned, or `2.0 MiB (size limit)` for a log that reached it. */
+function sizeCell(log: SessionLog, settings: LogSettings): string {
+  return sizeLimitReached(log, settings) ? `${formatSize(log.size)} (size limit)` : formatSize(log.size);
+}
+
+function sessionLogJson(log: SessionLog, settings: LogSettings, now: number): Record<string, unknown> {
+  const due = pruneDueMs(log, settings.retentionDays.value);
   return {
     file: log.name,
     path: log.path,
     pid: log.pid,
     date: log.date,
     size: log.size,
+    bytes: log.size,
+    sizeLimitReached: sizeLimitReached(log, settings),
     started: new Date(log.startedMs).toISOString(),
     ageSeconds: Math.max(0, Math.floor((now - log.startedMs) / 1000)),
     status: log.running ? 'running' : 'ended',
@@ -132,31 +154,42 @@ async function followUntilStopped(fd: number, log: SessionLog, offset: number): 
   }
 }
 
-/** `logs prune [--dry-run] [--retention-days N]`: the startup pruner, now, perhaps with a shorter retention. */
+/**
+ * `logs prune [--dry-run] [--retention-days N] [--max-total SIZE]`: the startup
+ * pruner, now, perhaps with a shorter retention or a smaller budget.
+ */
 async function pruneCommand(args: string[], run: Run): Promise<number> {
-  const spec = { 'dry-run': { type: 'boolean' }, 'retention-days': { type: 'string' } } as const;
+  const spec = { 'dry-run': { type: 'boolean' }, 'retention-days': { type: 'string' }, 'max-total': { type: 'string' } } as const;
   const { values, spelled } = parseCommandArgs(args, spec, 'logs prune', 0);
   if (values.help) return printHelp('logs prune');
   const configured = run.session.settings.retentionDays.value;
   const retentionDays = values['retention-days'] === undefined
     ? configured
     : parseRetentionDays(values['retention-days'], spelled['retention-days'] ?? '--retention-days', 'logs prune');
-  // This run's own startup prune has already deleted what the configured retention allows.
+  const maxTotalBytes = values['max-total'] === undefined
+    ? undefined
+    : parseSizeFlag(values['max-total'], spelled['max-total'] ?? '--max-total', 'logs prune');
+  // This run's own startup prune has already deleted what the settings in force
+  // allow, by age and by the budget.
   const startup = run.session.pruned;
-  const lines = sortedNames(startup.deleted).map((name) => `Deleted ${name} (at startup, older than ${days(configured)})`);
+  const lines = sortedNames(startup.deleted).map((name) => `Deleted ${name} (at startup)`);
   let deleted = startup.deleted.length;
   let errors = startup.errors;
+  // Only the rules asked for: an absent field would read "undefined" in a text record.
+  const rules = maxTotalBytes === undefined ? { retentionDays } : { retentionDays, maxTotalBytes };
+  const options = { ...rules, prefix: run.place.prefix };
+  const budget = (report: PruneReport) => (maxTotalBytes === undefined ? undefined : { maxTotalBytes, totalBytes: report.totalBytes });
   if (values['dry-run']) {
-    const preview = pruneOldLogs(run.place.dir, { retentionDays, prefix: run.place.prefix, dryRun: true });
+    const preview = pruneOldLogs(run.place.dir, { ...options, dryRun: true });
     lines.push(...sortedNames(preview.deleted).map((name) => `Would delete ${name}`));
-    lines.push(`Dry run: ${pruneSummary(preview.deleted.length, retentionDays, othersLeft(run, preview.deleted.length), 'would delete')}`);
+    lines.push(`Dry run: ${pruneSummary(preview.deleted.length, retentionDays, othersLeft(run, preview.deleted.length), 'would delete', budget(preview))}`);
   } else {
-    const report = pruneOldLogs(run.place.dir, { retentionDays, prefix: run.place.prefix });
-    for (const file of report.deleted) run.session.logger.child('logs').info('Pruned session log', { file, retentionDays });
+    const report = pruneOldLogs(run.place.dir, options);
+    for (const file of report.deleted) run.session.logger.child('logs').info('Pruned session log', { file, ...rules });
     lines.push(...sortedNames(report.deleted).map((name) => `Deleted ${name}`));
     deleted += report.deleted.length;
     errors = [...errors, ...report.errors];
-    lines.push(pruneSummary(deleted, retentionDays, othersLeft(run, 0), 'Deleted'));
+    lines.push(pruneSummary(deleted, retentionDays, othersLeft(run, 0), 'Deleted', budget(report)));
   }
   await writeOut(lines.join('\n') + '\n');
   for (const error of errors) printStderr(`Could not delete ${path.basename(error.file)}: ${error.message}`);
@@ -223,14 +256,21 @@ async function configCommand(args: string[], opened: Opened): Promise<number> {
     ['retention', Number.isFinite(retention) ? days(retention) : 'forever (pruning off)', sourceOf(settings.retentionDays)],
     ['format', settings.format.value, sourceOf(settings.format)],
     ['file pattern', logFilePattern(settings.prefix.value), sourceOf(settings.prefix)],
+    ['max session size', formatLimit(settings.maxSessionBytes.value), sourceOf(settings.maxSessionBytes, 'one eighth of max total size')],
+    ['max total size', formatLimit(settings.maxTotalBytes.value), sourceOf(settings.maxTotalBytes, '10% of the file system, 16 MiB to 1 GiB')],
+    ['min free space', formatLimit(settings.minFreeBytes.value), sourceOf(settings.minFreeBytes, '5% of the file system, at most 1 GiB')],
   ];
   await writeOut(formatTable(['SETTING', 'VALUE', 'SOURCE'], rows));
   return 0;
 }
 
-/** `environment (VAR)`, `option` or `default`, noting an environment value that was ignored as invalid. */
-function sourceOf(setting: Setting<unknown>): string {
+/**
+ * `environment (VAR)`, `option` or `default`, noting an environment value that was
+ * ignored as invalid, or how a computed default was found.
+ */
+function sourceOf(setting: Setting<unknown>, howDefault?: string): string {
   if (setting.rejected !== undefined) return `default (${setting.variable}=${JSON.stringify(setting.rejected)} is not valid)`;
   if (setting.source === 'environment') return `environment (${setting.variable})`;
+  if (setting.source === 'default' && howDefault !== undefined) return `default (${howDefault})`;
   return setting.source;
 }

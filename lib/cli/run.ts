@@ -63,7 +63,7 @@ export function needRun(opened: Opened): Run {
   const session: LogSession = {
     filePath: '',
     logger: NOWHERE,
-    pruned: { deleted: [], kept: 0, errors: [] },
+    pruned: { deleted: [], kept: 0, errors: [], deletedBytes: 0, totalBytes: 0 },
     dropped: 0,
     settings,
     warnings,

@@ -114,7 +114,8 @@ const subjects = {
 async function ours(format) {
   const { initLogging } = await import(process.env.BENCH_LOGGING_MODULE);
   const t0 = performance.now();
-  const session = initLogging({ dir, format, level: 'INFO' });
+  // No size limits: every contender writes all the records, whatever the disk.
+  const session = initLogging({ dir, format, level: 'INFO', maxSessionBytes: Infinity, maxTotalBytes: Infinity, minFreeBytes: 0 });
   const logger = session.logger;
   for (let i = 0; i < count; i++) logger.info(MESSAGE + i);
   exitNowIfAsked();

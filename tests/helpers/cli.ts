@@ -37,11 +37,16 @@ export function cannotRunAsNobody(): string | undefined {
   return `the command line does not run as nobody here: ${(result.stderr || String(result.error)).trim().split('\n')[0]}`;
 }
 
-/** The environment of a run: ours without any AUTOMAKE_ variable a developer may have set, plus the test's. */
+/**
+ * The environment of a run: ours without any AUTOMAKE_ variable a developer may
+ * have set, plus the test's. No free-space rule unless a test sets one: how full
+ * this machine's disk is must not decide which planted logs a test still sees.
+ */
 export function cliEnv(options: CliOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('AUTOMAKE_')) env[name] = value;
   env.AUTOMAKE_LOG_DIR = options.dir;
+  env.AUTOMAKE_LOG_MIN_FREE = '0';
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[name];
     else env[name] = value;
