@@ -19,11 +19,17 @@ import { pruneRace } from './helpers/prune-race.ts';
 const KIB = 1024;
 const MIB = 1024 * KIB;
 
-/** A process that stays alive until the test ends: a running session's PID. */
-function livePid(t: TestContext): number {
-  const child = spawn('sleep', ['60'], { stdio: 'ignore' });
+/**
+ * A running session's PID: a process that stays alive until the test ends and
+ * holds its log in `dir` open, as a session does (so rule 4 knows it for the
+ * session that wrote the log, however old the file's times are made below).
+ */
+async function livePid(t: TestContext, dir: string): Promise<number> {
+  const script = 'exec 3>>"$0/automake_2026-01-01_$$.log"; echo ready; exec sleep 60';
+  const child = spawn('sh', ['-c', script, dir], { stdio: ['ignore', 'pipe', 'ignore'] });
   t.after(() => child.kill('SIGKILL'));
   assert.ok(child.pid !== undefined);
+  await new Promise((resolve) => child.stdout.once('data', resolve));
   return child.pid;
 }
 
@@ -54,9 +60,9 @@ test('without maxTotalBytes or minFreeBytes pruneOldLogs applies the age rule on
   assert.deepEqual(files.filter((file) => fs.existsSync(file)), files);
 });
 
-test("over budget: the oldest ended sessions' logs go first, a running session's (the oldest) and our own stay, and the total ends within the budget", (t) => {
+test("over budget: the oldest ended sessions' logs go first, a running session's (the oldest) and our own stay, and the total ends within the budget", async (t) => {
   const dir = tempDir(t);
-  const [running, own, ...ended] = makeLogs(dir, [livePid(t), process.pid, deadPid(0), deadPid(1), deadPid(2), deadPid(3), deadPid(4)], 10 * KIB);
+  const [running, own, ...ended] = makeLogs(dir, [await livePid(t, dir), process.pid, deadPid(0), deadPid(1), deadPid(2), deadPid(3), deadPid(4)], 10 * KIB);
   // 70 KiB in all: three ended logs must go to get within 45 KiB.
   const report = pruneOldLogs(dir, { maxTotalBytes: 45 * KIB });
   assert.deepEqual(report.errors, []);
@@ -69,9 +75,9 @@ test("over budget: the oldest ended sessions' logs go first, a running session's
   assert.equal(sizeOf([running, own, ...ended.slice(3)]), report.totalBytes);
 });
 
-test('the budget counts running sessions\' logs but never deletes them: with only those left over budget, it stops', (t) => {
+test('the budget counts running sessions\' logs but never deletes them: with only those left over budget, it stops', async (t) => {
   const dir = tempDir(t);
-  const [running, ended] = makeLogs(dir, [livePid(t), deadPid(0)], 10 * KIB);
+  const [running, ended] = makeLogs(dir, [await livePid(t, dir), deadPid(0)], 10 * KIB);
   const report = pruneOldLogs(dir, { maxTotalBytes: 5 * KIB });
   assert.deepEqual(report.deleted, [ended]);
   assert.equal(report.totalBytes, 10 * KIB, 'still over budget: nothing else may go');

@@ -113,5 +113,5 @@ test('a running session whose log looks older than its process (a clock stepped 
   fs.utimesSync(live, LONG_AGO, LONG_AGO);
   assert.equal(isSessionAlive(session.pid, fs.statSync(live)), true);
   const report = pruneOldLogs(dir, { now: FAR_FUTURE });
-  assert.deepEqual(report, { deleted: [], kept: 1, errors: [] });
+  assert.deepEqual(report, { deleted: [], kept: 1, errors: [], deletedBytes: 0, totalBytes: fs.statSync(live).size });
 });
