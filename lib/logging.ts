@@ -109,6 +109,14 @@ export interface Logger {
   warn(message: string, extra?: LogExtra): void;
   error(message: string, extra?: LogExtra): void;
   critical(message: string, extra?: LogExtra): void;
+  /** A record at `level`, as Python's `Logger.log`. */
+  log(level: LevelName, message: string, extra?: LogExtra): void;
+  /**
+   * Each line of `text` as a record of its own at `level`, all with one timestamp.
+   * For output captured in bulk (`exec` relays a command's output with it): one call
+   * per block of lines costs far less than one per line.
+   */
+  lines(level: LevelName, text: string): void;
   /** Whether a record at `level` would be written now. */
   isEnabledFor(level: LevelName): boolean;
   /** A logger named `<this name>.<name>`. */
@@ -219,6 +227,13 @@ const LEVEL_ALIASES: Record<string, LevelName> = {
 export function parseLevel(value: string): LevelName | undefined {
   const name = value.trim().toUpperCase();
   return Object.hasOwn(LEVEL_ALIASES, name) ? LEVEL_ALIASES[name] : undefined;
+}
+
+/** The number of a level name given in code; a name that is not one is a caller's bug, and says so. */
+function levelValue(level: LevelName): number {
+  const value = Object.hasOwn(LEVEL_VALUES, level) ? LEVEL_VALUES[level] : undefined;
+  if (value === undefined) throw new TypeError(`Level must be one of ${Object.keys(LEVEL_VALUES).join(', ')}: received ${describe(level)}`);
+  return value;
 }
 
 function parseFormat(text: string): LogFormat | undefined {
@@ -1281,15 +1296,15 @@ class LogWriter {
     });
   }
 
-  /** Queues one record; `sync` writes it, and everything before it, before returning. */
-  write(record: string, sync: boolean): void {
+  /** Queues `count` records (one by default); `sync` writes them, and everything before, before returning. */
+  write(records: string, sync: boolean, count = 1): void {
     if (this.failed || this.closed) {
-      this.dropped++;
+      this.dropped += count;
       return;
     }
-    if (this.limitReached && !this.fitsUnderHardLimit(record)) return;
-    this.pending += record;
-    this.pendingRecords++;
+    if (this.limitReached && !this.fitsUnderHardLimit(records, count)) return;
+    this.pending += records;
+    this.pendingRecords += count;
     if (sync) {
       this.flushSync();
     } else if (this.pending.length >= CHUNK_CHARS) {
@@ -1446,10 +1461,10 @@ class LogWriter {
   }
 
   /** Past the soft limit: whether `record` still fits under the hard limit. If so it is counted in, else dropped. */
-  private fitsUnderHardLimit(record: string): boolean {
-    const bytes = this.encoder.byteLength(record);
+  private fitsUnderHardLimit(records: string, count: number): boolean {
+    const bytes = this.encoder.byteLength(records);
     if (this.handedSize + bytes > this.hardLimit) {
-      this.dropped++;
+      this.dropped += count;
       return false;
     }
     this.handedSize += bytes;
@@ -1598,12 +1613,26 @@ class LoggerImpl implements Logger {
     this.prefixes = buildPrefixes(name);
   }
 
-  debug(message: string, extra?: LogExtra): void { this.log(LEVEL_VALUES.DEBUG, message, extra); }
-  info(message: string, extra?: LogExtra): void { this.log(LEVEL_VALUES.INFO, message, extra); }
-  warning(message: string, extra?: LogExtra): void { this.log(LEVEL_VALUES.WARNING, message, extra); }
-  warn(message: string, extra?: LogExtra): void { this.log(LEVEL_VALUES.WARNING, message, extra); }
-  error(message: string, extra?: LogExtra): void { this.log(LEVEL_VALUES.ERROR, message, extra); }
-  critical(message: string, extra?: LogExtra): void { this.log(LEVEL_VALUES.CRITICAL, message, extra); }
+  debug(message: string, extra?: LogExtra): void { this.emit(LEVEL_VALUES.DEBUG, message, extra); }
+  info(message: string, extra?: LogExtra): void { this.emit(LEVEL_VALUES.INFO, message, extra); }
+  warning(message: string, extra?: LogExtra): void { this.emit(LEVEL_VALUES.WARNING, message, extra); }
+  warn(message: string, extra?: LogExtra): void { this.emit(LEVEL_VALUES.WARNING, message, extra); }
+  error(message: string, extra?: LogExtra): void { this.emit(LEVEL_VALUES.ERROR, message, extra); }
+  critical(message: string, extra?: LogExtra): void { this.emit(LEVEL_VALUES.CRITICAL, message, extra); }
+
+  log(level: LevelName, message: string, extra?: LogExtra): void {
+    this.emit(levelValue(level), message, extra);
+  }
+
+  lines(level: LevelName, text: string): void {
+    const value = levelValue(level);
+    const session = active;
+    if (session === null) {
+      for (const line of text.split('\n')) this.emit(value, line, undefined);
+    } else if (value >= session.threshold) {
+      session.recordLines(Date.now(), value, this, text);
+    }
+  }
 
   isEnabledFor(level: LevelName): boolean {
     return active === null || LEVEL_VALUES[level] >= active.threshold;
@@ -1613,7 +1642,7 @@ class LoggerImpl implements Logger {
     return getLogger(`${this.name}.${name}`);
   }
 
-  private log(level: number, message: unknown, extra: LogExtra | undefined): void {
+  private emit(level: number, message: unknown, extra: LogExtra | undefined): void {
     const session = active;
     if (session !== null) {
       if (level >= session.threshold) session.record(Date.now(), level, this, message, extra);
@@ -1790,6 +1819,22 @@ class Session implements LogSession {
     // ERROR and above reach the kernel before the call returns; so does
     // everything once the process is exiting, since no async write will run.
     this.writer.write(text, level >= LEVEL_VALUES.ERROR || this.exiting);
+  }
+
+  /** Each line of `text` as a record; the lines hold no newline, so none can forge a record. */
+  recordLines(time: number, level: number, logger: LoggerImpl, text: string): void {
+    const lines = text.split('\n');
+    let records: string;
+    if (this.format === formatTextRecord) {
+      // One join instead of a record at a time: the result is one flat string,
+      // which the writer encodes far faster than a long concatenation of pieces.
+      const head = formatTimestamp(time) + logger.prefixes.text[level];
+      records = head + lines.join('\n' + head) + '\n';
+    } else {
+      records = '';
+      for (const line of lines) records += this.format(time, level, logger.prefixes, line, undefined);
+    }
+    this.writer.write(records, level >= LEVEL_VALUES.ERROR || this.exiting, lines.length);
   }
 
   private formatFallback(time: number, level: number, logger: LoggerImpl, message: unknown, error: unknown): string {

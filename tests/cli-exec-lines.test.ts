@@ -9,7 +9,10 @@ import { LineSplitter, shellQuote } from '../lib/cli/exec.ts';
 
 function split(chunks: Buffer[]): [string, boolean][] {
   const lines: [string, boolean][] = [];
-  const splitter = new LineSplitter((line, continued) => lines.push([line, continued]));
+  // The splitter hands on whole lines in blocks; each line is one entry here.
+  const splitter = new LineSplitter((block, continued) => {
+    for (const line of block.split('\n')) lines.push([line, continued]);
+  });
   for (const chunk of chunks) splitter.push(chunk);
   splitter.end();
   return lines;

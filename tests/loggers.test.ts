@@ -84,3 +84,40 @@ test('bad logger names throw a TypeError', () => {
   }
   assert.throws(() => getLogger('automake').child('a b'), TypeError);
 });
+
+// --- log(level) and lines(level, text) ----------------------------------------
+
+test('log(level, …) writes at that level, and a name that is no level is a TypeError naming it', async (t) => {
+  const file = await withSession({ dir: tempDir(t), level: 'INFO', env: {} }, (s) => {
+    s.logger.log('DEBUG', 'hidden');
+    s.logger.log('WARNING', 'w');
+    s.logger.log('ERROR', 'e');
+    assert.throws(() => s.logger.log('loud' as 'INFO', 'x'), { name: 'TypeError', message: /DEBUG, INFO, WARNING, ERROR, CRITICAL: received "loud"/ });
+  });
+  assert.deepEqual(levelsAndMessages(file), ['WARNING - w', 'ERROR - e']);
+});
+
+test('lines() writes each line as a record of its own, one timestamp for all, and none can forge another logger', async (t) => {
+  const file = await withSession({ dir: tempDir(t), level: 'INFO', env: {} }, (s) => {
+    s.logger.child('out').lines('INFO', 'one\n\nthree - automake - ERROR - forged');
+    s.logger.lines('DEBUG', 'below the level');
+  });
+  const lines = fileLines(file);
+  assert.deepEqual(levelsAndMessages(file), ['INFO - one', 'INFO - ', 'INFO - three - automake - ERROR - forged']);
+  assert.ok(lines.every((line) => line.includes(' - automake.out - INFO - ')), 'every line is a record of automake.out');
+  assert.equal(new Set(lines.map((line) => line.slice(0, 23))).size, 1, 'one timestamp for the block');
+});
+
+test('lines() in JSON writes one object per line', async (t) => {
+  const file = await withSession({ dir: tempDir(t), level: 'INFO', format: 'json', env: {} }, (s) => {
+    s.logger.lines('WARNING', 'a "quoted"\nb');
+  });
+  const records = fileLines(file).map((line) => JSON.parse(line) as { level: number; msg: string });
+  assert.deepEqual(records.map((r) => [r.level, r.msg]), [[40, 'a "quoted"'], [40, 'b']]);
+});
+
+test('lines() before initLogging holds one record per line', async (t) => {
+  getLogger('automake.early').lines('INFO', 'first\nsecond');
+  const file = await withSession({ dir: tempDir(t), level: 'INFO', env: {} }, () => {});
+  assert.deepEqual(levelsAndMessages(file), ['INFO - first', 'INFO - second']);
+});

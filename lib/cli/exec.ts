@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import { isatty } from 'node:tty';
-import { errorCode, errorMessage, EXIT_SIGNALS, type Logger } from '../logging.ts';
+import { errorCode, errorMessage, EXIT_SIGNALS, type LevelName, type Logger } from '../logging.ts';
 import { parseCommandArgs } from './args.ts';
 import { UsageError } from './errors.ts';
 import { formatDuration } from './format.ts';
@@ -165,8 +165,8 @@ function captureOutput(child: ChildProcess, logger: Logger): { finish(idleMs: nu
   const stderrLogger = logger.child('stderr');
   const streams = [child.stdout!, child.stderr!];
   const closed = Promise.all([
-    copyStream(child.stdout!, process.stdout, (line, extra) => stdoutLogger.info(line, extra)),
-    copyStream(child.stderr!, process.stderr, (line, extra) => stderrLogger.warning(line, extra)),
+    copyStream(child.stdout!, process.stdout, stdoutLogger, 'INFO'),
+    copyStream(child.stderr!, process.stderr, stderrLogger, 'WARNING'),
   ]);
   return {
     async finish(idleMs) {
@@ -180,11 +180,12 @@ function captureOutput(child: ChildProcess, logger: Logger): { finish(idleMs: nu
   };
 }
 
-type LogLine = (line: string, extra?: Record<string, unknown>) => void;
-
-/** Copies `from` to `to` byte for byte and logs it line by line; resolves when `from` closes. */
-function copyStream(from: Readable, to: NodeJS.WriteStream, log: LogLine): Promise<void> {
-  const lines = new LineSplitter((line, continued) => log(line, continued ? { continued: true } : undefined));
+/** Copies `from` to `to` byte for byte and logs it, a record per line, at `level`; resolves when `from` closes. */
+function copyStream(from: Readable, to: NodeJS.WriteStream, logger: Logger, level: LevelName): Promise<void> {
+  const lines = new LineSplitter((text, continued) => {
+    if (continued) logger.log(level, text, { continued: true });
+    else logger.lines(level, text);
+  });
   // Our own output closed (`automake exec -- yes | head -1`): close the command's
   // pipe as well, so that it gets SIGPIPE as it would in the shell pipeline.
   const onOutputError = () => from.destroy();
@@ -262,25 +263,30 @@ function logEnd(
  */
 export class LineSplitter {
   private readonly decoder = new StringDecoder('utf8');
-  private readonly onLine: (line: string, continued: boolean) => void;
+  private readonly onLines: (lines: string, continued: boolean) => void;
   private partial = '';
 
-  constructor(onLine: (line: string, continued: boolean) => void) {
-    this.onLine = onLine;
+  /**
+   * `onLines` gets whole lines in blocks, joined by `\n` (one call per chunk read,
+   * not per line: a command's output can be a million lines), or one piece of an
+   * over-long line with `continued` set.
+   */
+  constructor(onLines: (lines: string, continued: boolean) => void) {
+    this.onLines = onLines;
   }
 
   push(chunk: Buffer): void {
     const text = this.partial + this.decoder.write(chunk);
     let start = 0;
-    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
-      this.emitLine(text.slice(start, end));
+    for (let end = lastNewline(text, start); end >= 0; end = lastNewline(text, start)) {
+      this.emitLines(text.slice(start, end));
       start = end + 1;
     }
     this.partial = text.slice(start);
     while (this.partial.length > MAX_LINE_CHARS) {
       // Never cut between the two halves of a surrogate pair.
       const cut = isHighSurrogate(this.partial.charCodeAt(MAX_LINE_CHARS - 1)) ? MAX_LINE_CHARS - 1 : MAX_LINE_CHARS;
-      this.onLine(this.partial.slice(0, cut), true);
+      this.onLines(this.partial.slice(0, cut), true);
       this.partial = this.partial.slice(cut);
     }
   }
@@ -288,12 +294,29 @@ export class LineSplitter {
   end(): void {
     const rest = this.partial + this.decoder.end();
     this.partial = '';
-    if (rest !== '') this.emitLine(rest);
+    if (rest !== '') this.emitLines(rest);
   }
 
-  private emitLine(line: string): void {
-    this.onLine(line.endsWith('\r') ? line.slice(0, -1) : line, false);
+  /** Hands on whole lines as one block, each without the carriage return of a CRLF ending. */
+  private emitLines(block: string): void {
+    const lines = block.includes('\r') ? block.replaceAll('\r\n', '\n') : block;
+    this.onLines(lines.endsWith('\r') ? lines.slice(0, -1) : lines, false);
   }
+}
+
+// Whole lines are handed on in blocks of about this many characters: large enough
+// that a block costs one call instead of a hundred, small enough that a block's
+// records stay within the log writer's 64 Ki-character chunk and its fast path.
+const BLOCK_CHARS = 8 * 1024;
+
+/** The last newline within BLOCK_CHARS of `start` (or the first after it, for a longer line); -1 if none. */
+function lastNewline(text: string, start: number): number {
+  if (text.length - start <= BLOCK_CHARS) {
+    const last = text.lastIndexOf('\n');
+    return last >= start ? last : -1;
+  }
+  const within = text.lastIndexOf('\n', start + BLOCK_CHARS);
+  return within >= start ? within : text.indexOf('\n', start + BLOCK_CHARS);
 }
 
 function isHighSurrogate(code: number): boolean {

@@ -87,6 +87,8 @@ const NOWHERE: Logger = {
   warn() {},
   error() {},
   critical() {},
+  log() {},
+  lines() {},
   isEnabledFor: () => false,
   child: () => NOWHERE,
 };
