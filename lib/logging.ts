@@ -1037,9 +1037,14 @@ function realPath(path: string): string {
   }
 }
 
-/** This process's effective user ID; `fallback` where there is none (Windows). */
+/** This process's effective user ID; `fallback` where there is none (Windows) or it may not be asked. */
 function effectiveUid(fallback: number): number {
-  return typeof process.geteuid === 'function' ? process.geteuid() : fallback;
+  try {
+    return typeof process.geteuid === 'function' ? process.geteuid() : fallback;
+  } catch {
+    // Deno without --allow-sys throws NotCapable: the owner goes unchecked there.
+    return fallback;
+  }
 }
 
 /**
