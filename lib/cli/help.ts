@@ -1,7 +1,7 @@
 /** What `--help` and `help <command>` print, and the usage lines that go with errors. */
 import { defaultLogDir, DEFAULTS, ENV_VARIABLES } from '../logging.ts';
 import { logFilePattern } from './sessions.ts';
-import { DEFAULT_VIEW_LINES } from './tail.ts';
+import { DEFAULT_VIEW_LINES } from './view.ts';
 
 interface CommandHelp {
   usage: string;

@@ -21,6 +21,8 @@ export interface SessionLog {
   size: number;
   /** When the session started, as the pruner measures age (`logFileTime`). */
   startedMs: number;
+  /** When it was last written to: no record in it is newer. */
+  modifiedMs: number;
   /** Whether the PID in the name is alive on this host, the pruner's own test. */
   running: boolean;
   /** Whether this is the log of the process that is listing. */
@@ -73,6 +75,7 @@ export function listSessionLogs(place: LogPlace): SessionLog[] {
       date,
       size: stats.size,
       startedMs: logFileTime(stats),
+      modifiedMs: stats.mtimeMs,
       running: isSessionAlive(pid),
       own: file === place.ownPath,
     });
