@@ -87,9 +87,15 @@ export function levelName(level: number): LevelName | undefined {
   return (Object.keys(LEVEL_VALUES) as LevelName[]).find((name) => LEVEL_VALUES[name] === level);
 }
 
-/** Whether `line` starts a record: a text record's timestamp, or a JSON object. */
+/**
+ * Whether `line` starts a record: every line does but an indented one, which
+ * continues the record above. A line that is neither a text record's start
+ * nor a JSON object (a file some other tool wrote) is a record of its own,
+ * without level or time.
+ */
 function isRecordStart(line: string): boolean {
-  return line.charCodeAt(0) === 0x7b /* { */ || hasTimestamp(line);
+  const first = line.charCodeAt(0);
+  return first !== 0x20 && first !== 0x09;
 }
 
 /** A record from its first line and the continuation lines under it. */
@@ -109,9 +115,15 @@ function makeRecord(lines: string[], offset: number): LogRecord {
   return { time: textTime(first), level: textHeader(first)?.level ?? 0, text, offset, json: false };
 }
 
-/** Continuation lines with no record above them (the head of a file cut short): shown with the record before, if known. */
-function orphanRecord(lines: string[], offset: number, before: LogRecord | undefined): LogRecord {
-  return { time: before?.time ?? -Infinity, level: before?.level ?? 0, text: lines.join('\n'), offset, json: false };
+/** Continuation lines with no record above them (the head of a file cut short). */
+function orphanRecord(lines: string[], offset: number): LogRecord {
+  return { time: -Infinity, level: 0, text: lines.join('\n'), offset, json: false };
+}
+
+/** A record without a time of its own is placed at its neighbour's, so that merging keeps it beside it. */
+function timeFrom(record: LogRecord, neighbour: LogRecord | undefined): LogRecord {
+  if (record.time === -Infinity && neighbour !== undefined) record.time = neighbour.time;
+  return record;
 }
 
 const NEWLINE = 0x0a;
@@ -158,6 +170,8 @@ export function visitRecordsBackward(fd: number, end: number, visit: (record: Lo
   // Continuation lines seen so far (newest first), waiting for their first line.
   let below: string[] = [];
   let belowOffset = end;
+  // The record visited last: the one after the next, in the file.
+  let after: LogRecord | undefined;
   while (position > 0) {
     const length = Math.min(readSize, position);
     readSize = Math.min(readSize * 2, MAX_READ);
@@ -181,7 +195,8 @@ export function visitRecordsBackward(fd: number, end: number, visit: (record: Lo
       const offset = position + lineStart;
       if (isRecordStart(line)) {
         below.reverse();
-        const record = makeRecord(below.length === 0 ? [line] : [line, ...below], offset);
+        const record = timeFrom(makeRecord(below.length === 0 ? [line] : [line, ...below], offset), after);
+        after = record;
         below = [];
         if (!visit(record)) return;
       } else {
@@ -194,7 +209,7 @@ export function visitRecordsBackward(fd: number, end: number, visit: (record: Lo
     carry = position > 0 ? chunk.subarray(0, lineEnd) : null;
     if (carry !== null) carry = Buffer.from(carry);
   }
-  if (below.length > 0) visit(orphanRecord(below.reverse(), belowOffset, undefined));
+  if (below.length > 0) visit(timeFrom(orphanRecord(below.reverse(), belowOffset), after));
 }
 
 /** The last `count` records of `fd` up to `end`, oldest first. */
@@ -254,11 +269,30 @@ export class RecordReader {
     return records;
   }
 
+  /** The records still in hand once nothing more will come: a last line without its newline (torn by a crash) included. */
+  finish(): LogRecord[] {
+    const records: LogRecord[] = [];
+    if (this.partial !== null) {
+      const line = this.partial.toString('utf8');
+      const offset = this.position - this.partial.length;
+      this.partial = null;
+      if (isRecordStart(line)) {
+        this.emit(records);
+        this.linesOffset = offset;
+      } else if (this.lines.length === 0) {
+        this.linesOffset = offset;
+      }
+      this.lines.push(line);
+    }
+    this.emit(records);
+    return records;
+  }
+
   private emit(records: LogRecord[]): void {
     if (this.lines.length === 0) return;
     const lines = this.lines;
     this.lines = [];
-    const record = isRecordStart(lines[0]) ? makeRecord(lines, this.linesOffset) : orphanRecord(lines, this.linesOffset, this.last);
+    const record = timeFrom(isRecordStart(lines[0]) ? makeRecord(lines, this.linesOffset) : orphanRecord(lines, this.linesOffset), this.last);
     this.last = record;
     records.push(record);
   }

@@ -38,13 +38,15 @@ export interface ViewedLog {
   mtimeMs: number;
   /** Breaks ties between records of the same millisecond: the order the sessions started in. */
   order: number;
+  /** Whether its process is running: then a last line without its newline is still being written. */
+  running: boolean;
 }
 
 /** The logs as `logs view` reads them, ties broken in the order their sessions started. */
 export function viewedLogs(logs: SessionLog[]): ViewedLog[] {
   return [...logs]
     .sort((a, b) => a.startedMs - b.startedMs || a.name.localeCompare(b.name))
-    .map((log, order) => ({ pid: log.pid, name: log.name, path: log.path, size: log.size, mtimeMs: log.modifiedMs, order }));
+    .map((log, order) => ({ pid: log.pid, name: log.name, path: log.path, size: log.size, mtimeMs: log.modifiedMs, order, running: log.running }));
 }
 
 /** A record and the log it came from. */
@@ -57,9 +59,14 @@ export interface ViewRecord {
 // record's time was read from by a tick (1-10 ms); a second is ample.
 const MTIME_SLACK_MS = 1000;
 
-/** Time order; ties by session, then by place in the file. */
+/**
+ * Records of one log in file order (records held before `initLogging` are
+ * older than the header above them); of different logs in time order, ties
+ * in the order the sessions started.
+ */
 function compareRecords(a: ViewRecord, b: ViewRecord): number {
-  return a.record.time - b.record.time || a.log.order - b.log.order || a.record.offset - b.record.offset;
+  if (a.log === b.log) return a.record.offset - b.record.offset;
+  return a.record.time - b.record.time || a.log.order - b.log.order;
 }
 
 /** A binary heap, smallest first by `compare`. */
@@ -140,6 +147,15 @@ export function openLog(filePath: string): number | undefined {
   return undefined;
 }
 
+/**
+ * Where a log's records end for now: a running session's last line may be
+ * half written (following reads it once whole); an ended one's is all there
+ * will be (torn by a crash), and is shown.
+ */
+function readableEnd(fd: number, log: ViewedLog): number {
+  return log.running ? completeEnd(fd, log.size) : log.size;
+}
+
 /** Runs `read` on the open log, closing it after; `fallback` when the log cannot be opened. */
 function withLog<T>(log: ViewedLog, fallback: T, read: (fd: number) => T): T {
   const fd = openLog(log.path);
@@ -169,7 +185,7 @@ export function lastRecords(logs: ViewedLog[], count: number, filter: RecordFilt
     const oldest = kept.peek();
     if (kept.size === count && oldest !== undefined && log.mtimeMs + MTIME_SLACK_MS < oldest.record.time) continue;
     withLog(log, undefined, (fd) => {
-      const end = completeEnd(fd, log.size);
+      const end = readableEnd(fd, log);
       ends.set(log, end);
       visitRecordsBackward(fd, end, (record) => {
         if (record.time < filter.since) return false;
@@ -202,6 +218,7 @@ class MergeSource {
   private readonly filter: RecordFilter;
   private window: LogRecord[] = [];
   private next = 0;
+  private finished = false;
   head: ViewRecord | undefined;
 
   constructor(log: ViewedLog, start: number, end: number, windowBytes: number, filter: RecordFilter) {
@@ -223,7 +240,14 @@ class MergeSource {
           return;
         }
       }
-      if (this.reader.position >= this.end) return this.finish();
+      if (this.reader.position >= this.end) {
+        // An ended session's torn last line is all there will be of it.
+        if (this.log.running || this.finished) return this.finish();
+        this.finished = true;
+        this.window = this.reader.finish();
+        this.next = 0;
+        continue;
+      }
       const before = this.reader.position;
       this.window = withLog(this.log, [], (fd) => this.reader.read(fd, this.end, this.windowBytes));
       this.next = 0;
@@ -262,7 +286,7 @@ export async function mergeRecords(logs: ViewedLog[], filter: RecordFilter, visi
     ends.set(log, log.size);
     if (log.mtimeMs + MTIME_SLACK_MS < filter.since) continue;
     const range = withLog(log, undefined, (fd) => {
-      const end = completeEnd(fd, log.size);
+      const end = readableEnd(fd, log);
       return { start: Number.isFinite(filter.since) ? offsetAtTime(fd, end, filter.since) : 0, end };
     });
     if (range === undefined) continue;
