@@ -26,7 +26,7 @@ describe('the command line\'s own log', { concurrency: true }, () => {
     assert.deepEqual(logNames(dir), [path.basename(planted)], 'no logs of looking at logs');
     const exec = await runCli(['exec', '--', 'true'], { dir });
     assert.equal(exec.code, 0, exec.stderr);
-    assert.equal(logNames(dir).length, 1, 'exec keeps its log');
+    assert.equal(logNames(dir).length, 2, 'exec keeps its log');
   });
 
   test('a command whose log holds a record keeps it: a warning about the environment is never deleted', async (t) => {
