@@ -8,22 +8,20 @@
  *
  * Targets: `logs view --all -n 50` over 1,000 logs of 100 KiB each under 1 s
  * and 100 MB of RSS; a follower's delay from write to screen under 200 ms.
- * The command line runs as users run it from a clone (`node --import tsx
- * lib/main.ts`), start-up included; `--version` is timed beside it, so the
- * difference is what viewing costs. Figures are medians with [min–max].
+ * The command line runs as users run it, the `bin` built by `npm run build`
+ * (`node dist/automake.js`), start-up included; `--version` is timed beside it,
+ * so the difference is what viewing costs. Figures are medians with [min–max].
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { initLogging } from '../lib/logging.ts';
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const MAIN = path.join(ROOT, 'lib', 'main.ts');
-const TSX = pathToFileURL(createRequire(path.join(ROOT, 'package.json')).resolve('tsx')).href;
+const BIN = path.join(ROOT, 'dist', 'automake.js');
 // Prints the child's peak RSS on stderr as it exits: Node cannot ask for a child's rusage.
 const REPORT_RSS = `data:text/javascript,process.on('exit',()=>process.stderr.write('maxRSS='+process.resourceUsage().maxRSS+'\\n'))`;
 
@@ -90,7 +88,7 @@ interface Run {
 
 function runCli(args: string[], dir: string): Run {
   const started = performance.now();
-  const result = spawnSync(process.execPath, ['--import', TSX, '--import', REPORT_RSS, MAIN, ...args], {
+  const result = spawnSync(process.execPath, ['--import', REPORT_RSS, BIN, ...args], {
     env: { ...process.env, AUTOMAKE_LOG_DIR: dir, NO_COLOR: '1' },
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
@@ -130,7 +128,7 @@ function timeView(config: Config, args: string[], check: (stdout: string) => voi
  */
 async function followDelays(config: Config, args: string[]): Promise<number[]> {
   const session = initLogging({ dir: config.dir });
-  const follower = spawn(process.execPath, ['--import', TSX, MAIN, 'logs', 'view', '-f', '-n', '0', ...args.map((arg) => arg.replace('$PID', String(process.pid)))], {
+  const follower = spawn(process.execPath, [BIN, 'logs', 'view', '-f', '-n', '0', ...args.map((arg) => arg.replace('$PID', String(process.pid)))], {
     env: { ...process.env, AUTOMAKE_LOG_DIR: config.dir, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -176,6 +174,7 @@ async function followDelays(config: Config, args: string[]): Promise<number[]> {
 
 async function main(): Promise<void> {
   const config = parseConfig(process.argv.slice(2));
+  if (!fs.existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build first`);
   const command = `npx tsx scripts/bench-view.ts --logs=${config.logs} --kib=${config.kib} --rounds=${config.rounds} --probes=${config.probes}`;
   process.stderr.write(`Writing ${config.logs} logs of ${config.kib} KiB to ${config.dir} …\n`);
   writeFixture(config.dir, config.logs, config.kib);

@@ -29,6 +29,7 @@ import { readSessionSummary, statusText, type SessionSummary } from './summary.t
 import {
   DEFAULT_VIEW_LINES,
   followAll,
+  followedLogs,
   followSession,
   lastRecords,
   mergeRecords,
@@ -212,7 +213,7 @@ async function followUntilStopped(log: ViewedLog | undefined, ends: ReadEnds, fi
   const emit = (records: ViewRecord[]) => printer.addAll(records);
   try {
     if (log === undefined) {
-      await followAll(() => viewedLogs(otherLogs(place)), ends, filter, emit, controller.signal);
+      await followAll(() => followedLogs(place), ends, filter, emit, controller.signal);
     } else if (await followSession(log, ends.get(log) ?? log.size, filter, emit, controller.signal) === 'deleted') {
       printStderr(`Stopped following: ${log.name} was deleted`);
     }

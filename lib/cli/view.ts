@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isSessionAlive } from '../logging.ts';
+import { isSessionAlive, logFileTime } from '../logging.ts';
 import { levelColour, paint, SessionColours } from './colour.ts';
 import { keeps, type RecordFilter } from './filter.ts';
 import {
@@ -22,7 +22,7 @@ import {
   visitRecordsBackward,
   type LogRecord,
 } from './records.ts';
-import type { SessionLog } from './sessions.ts';
+import { findLogFiles, type LogPlace, type SessionLog } from './sessions.ts';
 
 /** How many records `logs view` prints when not told. */
 export const DEFAULT_VIEW_LINES = 50;
@@ -36,17 +36,28 @@ export interface ViewedLog {
   size: number;
   /** Last modified: no record in the file is newer (give or take the clock's tick). */
   mtimeMs: number;
-  /** Breaks ties between records of the same millisecond: the order the sessions started in. */
+  /** Breaks ties between records of the same millisecond: when its session started (`logFileTime`). */
   order: number;
   /** Whether its process is running: then a last line without its newline is still being written. */
   running: boolean;
 }
 
-/** The logs as `logs view` reads them, ties broken in the order their sessions started. */
+/** The logs as `logs view` reads them. */
 export function viewedLogs(logs: SessionLog[]): ViewedLog[] {
-  return [...logs]
-    .sort((a, b) => a.startedMs - b.startedMs || a.name.localeCompare(b.name))
-    .map((log, order) => ({ pid: log.pid, name: log.name, path: log.path, size: log.size, mtimeMs: log.modifiedMs, order, running: log.running }));
+  return logs.map((log) => ({
+    pid: log.pid, name: log.name, path: log.path, size: log.size, mtimeMs: log.modifiedMs, order: log.startedMs, running: log.running,
+  }));
+}
+
+/**
+ * Every log but ours, as following them needs: without asking whether each
+ * session runs, which (a kill() each) took most of a listing's time over a
+ * thousand logs, and so most of a follower's delay.
+ */
+export function followedLogs(place: LogPlace): ViewedLog[] {
+  return findLogFiles(place)
+    .filter((entry) => entry.path !== place.ownPath)
+    .map(({ name, path, pid, stats }) => ({ pid, name, path, size: stats.size, mtimeMs: stats.mtimeMs, order: logFileTime(stats), running: true }));
 }
 
 /** A record and the log it came from. */
