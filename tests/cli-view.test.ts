@@ -152,6 +152,18 @@ describe('logs view over concurrent sessions', () => {
     assert.deepEqual(objects.filter((object) => object.pid === beta.pid), inFile);
   });
 
+  test('logs show says what each session ran and how it ended: the exec\'d command\'s exit code', async () => {
+    const result = await runCli(['logs', 'show', '--json'], { dir });
+    const listed = JSON.parse(result.stdout) as { pid: number; status: string; exitCode: number | null; command: string }[];
+    sessions.forEach(({ pid, word }, i) => {
+      const entry = listed.find((log) => log.pid === pid)!;
+      assert.deepEqual([entry.status, entry.exitCode], ['ended', i], `${word} exited ${i}`);
+      assert.match(entry.command, new RegExp(`^automake exec -- sh -c 'for i in .*${word}`));
+    });
+    const table = await runCli(['logs', 'show'], { dir });
+    assert.match(table.stdout, new RegExp(`^\\S+ +${sessions[2].pid} .* exit 2 .* automake exec -- sh -c`, 'm'));
+  });
+
   test('one session, by PID, shows only its own records, unled', async () => {
     const gamma = sessions[2];
     const result = await runCli(['logs', 'view', String(gamma.pid), '-n', '1000'], { dir });
@@ -167,18 +179,20 @@ describe('logs view --since and --until', () => {
     const now = Date.now();
     plantRecords(dir, [[now - 20 * 60_000, 'INFO', '20 minutes ago'], [now - 5 * 60_000, 'INFO', '5 minutes ago']]);
     const messages = (stdout: string) => mergedRecords(stdout).map((record) => record.line.replace(/^.* - /, ''));
-    const [range, since, ago, combined, day] = await Promise.all([
+    const [range, since, ago, combined, day, lastBefore] = await Promise.all([
       runCli(['logs', 'view', '--all', '--since', '2026-01-01 10:00:05', '--until', '2026-01-01 10:00:10'], { dir }),
       runCli(['logs', 'view', '--all', '--since', '2026-01-01 10:00:11', '--until', '2026-01-02'], { dir }),
       runCli(['logs', 'view', '--all', '--since', '10m'], { dir }),
       runCli(['logs', 'view', '--all', '--until', '2026-01-01 10:01', '--level', 'error'], { dir }),
       runCli(['logs', 'view', '--all', '--since', '2026-01-01', '-n', '1'], { dir }),
+      runCli(['logs', 'view', '--all', '--until', '2026-01-01 10:00:10', '-n', '1'], { dir }),
     ]);
     assert.deepEqual(messages(range.stdout), ['at 10:00:05', 'at 10:00:10']);
     assert.deepEqual(messages(since.stdout), ['at 10:00:15']);
     assert.deepEqual(messages(ago.stdout), ['5 minutes ago']);
     assert.deepEqual(messages(combined.stdout), ['at 10:00:10']);
     assert.deepEqual(messages(day.stdout), ['5 minutes ago']);
+    assert.deepEqual(messages(lastBefore.stdout), ['at 10:00:10'], 'the last record up to the bound');
   });
 
   test('-n counts records, each with its continuation lines', async (t) => {
@@ -223,6 +237,8 @@ describe('logs view -f', () => {
     const result = await follower.done;
     assert.equal(result.code, 0, result.stderr);
     assert.doesNotMatch(result.stdout, /Session ended/);
+    const table = await runCli(['logs', 'show'], { dir });
+    assert.match(table.stdout, new RegExp(`^\\S+ +${live.pid} .* no end record +in 6d 23h +automake exec -- sh -c 'echo ready; exec sleep 300'$`, 'm'));
   });
 
   test('--all -f picks up a session that starts after it, led by that session\'s PID', async (t) => {

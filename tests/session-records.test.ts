@@ -35,6 +35,7 @@ const ENDINGS = [
   { mode: 'uncaught', code: 1, end: { exitCode: 1 } },
   { mode: 'rejection', code: 1, end: { exitCode: 1 } },
   { mode: 'close-5', code: 0, end: { exitCode: 5 } },
+  { mode: 'exit-while-closing', code: 3, end: { exitCode: 5 } },
   ...(os.platform() === 'win32' ? [] : [
     ...['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'].map((signal) => ({ mode: `signal-${signal}`, code: null, signal, end: { signal } })),
     ...['SIGINT', 'SIGTERM'].map((signal) => ({ mode: `signal-${signal}-handled`, code: 7, end: { exitCode: 7 } })),
