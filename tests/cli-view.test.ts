@@ -6,8 +6,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { before, describe, test } from 'node:test';
+import { before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import type { RunningChild } from './helpers/child.ts';
 import { HAS_SCRIPT, runCli, startCli, startCliOnTerminal } from './helpers/cli.ts';
 import { endedPid, logOf, tempDir } from './helpers/log-files.ts';
 import { RECORD_START } from './helpers/records.ts';
@@ -207,16 +208,22 @@ describe('logs view --since and --until', () => {
   });
 });
 
+/** A live exec session of `script` (which prints `ready` first) and `logs view -f` following it, once it has shown that line. */
+async function followLive(t: TestContext, dir: string, script: string): Promise<{ live: RunningChild; follower: RunningChild }> {
+  const live = startCli(['exec', '--', 'sh', '-c', script], { dir });
+  t.after(() => live.child.kill('SIGKILL'));
+  await live.waitForStdout('ready\n');
+  const follower = startCli(['logs', 'view', '-f', String(live.pid)], { dir });
+  t.after(() => follower.child.kill('SIGKILL'));
+  await follower.waitForStdout('INFO - ready\n');
+  return { live, follower };
+}
+
 describe('logs view -f', () => {
   test('following one session ends, exit 0, once the session has ended and its log is read to the end', async (t) => {
     const dir = tempDir(t);
     // Runs until its stdin (the test's pipe) is closed.
-    const live = startCli(['exec', '--', 'sh', '-c', 'echo ready; read line; echo "got $line"'], { dir });
-    t.after(() => live.child.kill('SIGKILL'));
-    await live.waitForStdout('ready\n');
-    const follower = startCli(['logs', 'view', '-f', String(live.pid)], { dir });
-    t.after(() => follower.child.kill('SIGKILL'));
-    await follower.waitForStdout('INFO - ready\n');
+    const { live, follower } = await followLive(t, dir, 'echo ready; read line; echo "got $line"');
     live.child.stdin.end('bye\n');
     const result = await follower.done;
     assert.equal(result.code, 0, result.stderr);
@@ -227,12 +234,7 @@ describe('logs view -f', () => {
 
   test('following a session whose process dies without an end record (SIGKILL) ends too', async (t) => {
     const dir = tempDir(t);
-    const live = startCli(['exec', '--', 'sh', '-c', 'echo ready; exec sleep 300'], { dir });
-    t.after(() => live.child.kill('SIGKILL'));
-    await live.waitForStdout('ready\n');
-    const follower = startCli(['logs', 'view', '-f', String(live.pid)], { dir });
-    t.after(() => follower.child.kill('SIGKILL'));
-    await follower.waitForStdout('INFO - ready\n');
+    const { live, follower } = await followLive(t, dir, 'echo ready; exec sleep 300');
     live.child.kill('SIGKILL');
     const result = await follower.done;
     assert.equal(result.code, 0, result.stderr);

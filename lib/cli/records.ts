@@ -249,15 +249,7 @@ export class RecordReader {
     if (this.partial !== null) chunk = Buffer.concat([this.partial, chunk]);
     let start = 0;
     for (let newline = chunk.indexOf(NEWLINE); newline >= 0; newline = chunk.indexOf(NEWLINE, start)) {
-      const line = chunk.toString('utf8', start, newline);
-      const offset = chunkStart + start;
-      if (isRecordStart(line)) {
-        this.emit(records);
-        this.linesOffset = offset;
-      } else if (this.lines.length === 0) {
-        this.linesOffset = offset;
-      }
-      this.lines.push(line);
+      this.take(chunk.toString('utf8', start, newline), chunkStart + start, records);
       start = newline + 1;
     }
     this.partial = start < chunk.length ? Buffer.from(chunk.subarray(start)) : null;
@@ -273,19 +265,22 @@ export class RecordReader {
   finish(): LogRecord[] {
     const records: LogRecord[] = [];
     if (this.partial !== null) {
-      const line = this.partial.toString('utf8');
-      const offset = this.position - this.partial.length;
+      this.take(this.partial.toString('utf8'), this.position - this.partial.length, records);
       this.partial = null;
-      if (isRecordStart(line)) {
-        this.emit(records);
-        this.linesOffset = offset;
-      } else if (this.lines.length === 0) {
-        this.linesOffset = offset;
-      }
-      this.lines.push(line);
     }
     this.emit(records);
     return records;
+  }
+
+  /** Adds a whole line at `offset`: a record's start completes the record in hand. */
+  private take(line: string, offset: number, records: LogRecord[]): void {
+    if (isRecordStart(line)) {
+      this.emit(records);
+      this.linesOffset = offset;
+    } else if (this.lines.length === 0) {
+      this.linesOffset = offset;
+    }
+    this.lines.push(line);
   }
 
   private emit(records: LogRecord[]): void {
