@@ -1371,8 +1371,8 @@ class Session implements LogSession {
   writeEnd(how: { exitCode: number } | { signal: NodeJS.Signals }): void {
     if (this.ended) return;
     this.ended = true;
-    const fields: Record<string, unknown> = { ...how, durationMs: Date.now() - this.startedMs };
-    if (this.writer.dropped > 0) fields.dropped = this.writer.dropped;
+    const dropped = this.writer.dropped;
+    const fields = { ...how, durationMs: Date.now() - this.startedMs, ...(dropped > 0 ? { dropped } : {}) };
     this.writeRecord(Date.now(), LEVEL_VALUES.INFO, this.logger as LoggerImpl, 'Session ended', fields);
   }
 
@@ -1433,21 +1433,28 @@ function exitCodeNow(): number {
  * record's own `pid` says it already.
  */
 function headerFields(settings: LogSettings, env: Record<string, string | undefined>, extra: Record<string, unknown>): Record<string, unknown> {
-  const fields: Record<string, unknown> = {};
-  if (settings.format.value === 'text') fields.pid = process.pid;
-  fields.ppid = process.ppid;
-  fields.argv = shellQuote(process.argv);
-  try {
-    fields.cwd = process.cwd();
-  } catch {
-    // The working directory was deleted: there is none to tell.
-  }
-  fields.node = process.version;
-  fields.platform = process.platform;
+  const cwd = workingDirectory();
   const host = hostName(env);
-  if (host !== undefined) fields.host = host;
+  const fields: Record<string, unknown> = {
+    ...(settings.format.value === 'text' ? { pid: process.pid } : {}),
+    ppid: process.ppid,
+    argv: shellQuote(process.argv),
+    ...(cwd === undefined ? {} : { cwd }),
+    node: process.version,
+    platform: process.platform,
+    ...(host === undefined ? {} : { host }),
+  };
   for (const key of Object.keys(extra)) if (!Object.hasOwn(fields, key) && key !== 'pid') fields[key] = extra[key];
   return fields;
+}
+
+/** The working directory; undefined when it was deleted under us. */
+function workingDirectory(): string | undefined {
+  try {
+    return process.cwd();
+  } catch {
+    return undefined;
+  }
 }
 
 /** This machine's name: the kernel's (Linux), else `HOSTNAME` or `COMPUTERNAME`. */
@@ -1458,12 +1465,15 @@ function hostName(env: Record<string, string | undefined>): string | undefined {
   } catch {
     // Not Linux, or no /proc.
   }
-  return env.HOSTNAME || env.COMPUTERNAME || undefined;
+  return env['HOSTNAME'] || env['COMPUTERNAME'] || undefined;
 }
+
+// A word a POSIX shell reads as itself, unquoted.
+const SHELL_WORD = /^[\w\/.,:=@%+-]+$/;
 
 /** A command line as a POSIX shell would need it typed: words quoted only when they must be. */
 export function shellQuote(words: readonly string[]): string {
-  return words.map((word) => (/^[\w/.,:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`)).join(' ');
+  return words.map((word) => (SHELL_WORD.test(word) ? word : "'" + word.split("'").join("'\\''") + "'")).join(' ');
 }
 
 /**
