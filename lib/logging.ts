@@ -45,6 +45,8 @@ export interface LoggingOptions {
   minFreeBytes?: number;
   /** Environment to read the variables from; default `process.env`. */
   env?: Record<string, string | undefined>;
+  /** Extra fields for the session's first record (an application's version, say); default none. */
+  header?: Record<string, unknown>;
 }
 
 /** Where a setting's value came from. */
@@ -139,8 +141,18 @@ export interface LogSession {
   readonly warnings: readonly string[];
   /** Writes every queued record to the file before returning. */
   flushSync(): void;
-  /** Writes every queued record, closes the file and detaches from the process; never rejects. */
-  close(): Promise<void>;
+  /**
+   * The highest level of the records loggers wrote in this session, not
+   * counting the session's own (header, end, a signal's notice); undefined
+   * when none. A tool can drop a log that holds nothing worth keeping.
+   */
+  readonly highestLevel: LevelName | undefined;
+  /**
+   * Writes the end record, with `exitCode` (default `process.exitCode`, else 0),
+   * then every queued record; closes the file and detaches from the process.
+   * Never rejects.
+   */
+  close(exitCode?: number): Promise<void>;
 }
 
 /** Thrown when logging cannot be set up: no log directory, or the file cannot be created or opened. */
@@ -177,7 +189,7 @@ export const ENV_VARIABLES: {
   minFreeBytes: 'AUTOMAKE_LOG_MIN_FREE',
 } as const);
 
-const OPTION_NAMES = new Set(['dir', 'level', 'retentionDays', 'format', 'prefix', 'maxSessionBytes', 'maxTotalBytes', 'minFreeBytes', 'env']);
+const OPTION_NAMES = new Set(['dir', 'level', 'retentionDays', 'format', 'prefix', 'maxSessionBytes', 'maxTotalBytes', 'minFreeBytes', 'env', 'header']);
 
 // ---------------------------------------------------------------------------
 // Settings: an option, else its environment variable, else the default
@@ -354,6 +366,15 @@ function checkOptions(options: LoggingOptions): void {
   for (const name of ['maxSessionBytes', 'maxTotalBytes', 'minFreeBytes'] as const) {
     if (options[name] !== undefined) checkSize(options[name], `"${name}"`);
   }
+  if (options.header !== undefined && !isPlainObject(options.header)) {
+    throw new TypeError(`"header" must be a plain object of fields: received ${describe(options.header)}`);
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 /** One setting: the option when given, else the variable when set and valid, else the fallback. */
@@ -422,11 +443,11 @@ export function resolveSettings(options: LoggingOptions = {}): ResolvedSettings 
 // Levels and record format
 // ---------------------------------------------------------------------------
 
-// Python's numbers. Records carry their level as one of these, and the
-// threshold test compares them.
-const LEVEL_VALUES: Readonly<Record<LevelName, number>> = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40, CRITICAL: 50 };
-// pino's numbers, so that pino-pretty and log shippers read our JSON as it is.
-const PINO_LEVELS: Readonly<Record<LevelName, number>> = { DEBUG: 20, INFO: 30, WARNING: 40, ERROR: 50, CRITICAL: 60 };
+/** Python's numbers. Records carry their level as one of these, and the threshold test compares them. */
+export const LEVEL_VALUES: Readonly<Record<LevelName, number>> = Object.freeze({ DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40, CRITICAL: 50 });
+const LEVEL_NAMES: Readonly<Record<number, LevelName>> = { 10: 'DEBUG', 20: 'INFO', 30: 'WARNING', 40: 'ERROR', 50: 'CRITICAL' };
+/** pino's numbers, which JSON records carry, so that pino-pretty and log shippers read them as they are. */
+export const PINO_LEVELS: Readonly<Record<LevelName, number>> = Object.freeze({ DEBUG: 20, INFO: 30, WARNING: 40, ERROR: 50, CRITICAL: 60 });
 // Causes can form a cycle; this many levels are plenty to find the origin.
 const MAX_CAUSE_DEPTH = 5;
 
@@ -1705,18 +1726,25 @@ export function getLogger(name: string = DEFAULTS.prefix): Logger {
 // ---------------------------------------------------------------------------
 
 /**
- * The signals that ask a process to end: Ctrl-C, `kill`, a closed terminal. A
- * session writes its records before the process dies of one.
+ * The signals that ask a process to end: Ctrl-C, `kill`, a closed terminal,
+ * Ctrl-\. A session writes its records, and its end record, before the
+ * process dies of one.
  */
-export const EXIT_SIGNALS: readonly ['SIGINT', 'SIGTERM', 'SIGHUP'] = Object.freeze(['SIGINT', 'SIGTERM', 'SIGHUP'] as const);
+export const EXIT_SIGNALS: readonly ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] =
+  Object.freeze(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const);
 
 /**
- * Hooks that get every accepted record into the file however the process ends:
- * `exit` (normal end and `process.exit`), an uncaught exception or unhandled
- * rejection (logged at CRITICAL), and SIGINT/SIGTERM/SIGHUP.
+ * Hooks that get every accepted record, then the end record, into the file
+ * however the process ends: `exit` (normal end, `process.exit`, and after an
+ * uncaught exception or unhandled rejection, which are logged at CRITICAL),
+ * and the exit signals.
  */
 function attachToProcess(session: Session): () => void {
-  const onExit = () => session.enterExitMode();
+  // Node passes the code the process exits with, whatever set it.
+  const onExit = (code: number) => {
+    session.enterExitMode();
+    session.writeEnd({ exitCode: code });
+  };
   // The monitor sees the error before Node prints it and exits, and changes
   // nothing of what Node does next (unlike an 'uncaughtException' listener).
   const onUncaught = (error: unknown, origin: string) => {
@@ -1726,10 +1754,13 @@ function attachToProcess(session: Session): () => void {
     session.flushSync();
   };
   const onSignal = (signal: NodeJS.Signals) => {
-    session.logger.warning(`Received ${signal}`);
+    session.writeNotice(LEVEL_VALUES.WARNING, `Received ${signal}`);
     session.flushSync();
-    // With a handler of the application's own, the decision is its to make.
+    // With a handler of the application's own, the decision is its to make,
+    // and the end record is written when the process exits.
     if (process.listenerCount(signal) > 1) return;
+    session.enterExitMode();
+    session.writeEnd({ signal });
     detach();
     // No handler left: Node restores the default action, and the process dies
     // of the signal as it would have without us.
@@ -1762,7 +1793,10 @@ class Session implements LogSession {
   readonly levelThreshold: number;
   private readonly writer: LogWriter;
   private readonly format: typeof formatTextRecord;
+  private readonly startedMs = Date.now();
   private exiting = false;
+  private ended = false;
+  private highest = 0;
   private detach: () => void = () => {};
 
   constructor(writer: LogWriter, resolved: ResolvedSettings, pruned: PruneReport) {
@@ -1801,6 +1835,10 @@ class Session implements LogSession {
     return this.writer.dropped;
   }
 
+  get highestLevel(): LevelName | undefined {
+    return LEVEL_NAMES[this.highest];
+  }
+
   attach(): void {
     this.detach = attachToProcess(this);
   }
@@ -1813,6 +1851,30 @@ class Session implements LogSession {
    * limit, maxSessionBytes + 1 MiB, still applies to it.
    */
   record(time: number, level: number, logger: LoggerImpl, message: unknown, extra: LogExtra | undefined): void {
+    if (level > this.highest) this.highest = level;
+    this.writeRecord(time, level, logger, message, extra);
+  }
+
+  /** The session's first record, written at any level (docs/design.md §9). */
+  writeHeader(fields: Record<string, unknown>): void {
+    this.writeRecord(Date.now(), LEVEL_VALUES.INFO, this.logger as LoggerImpl, 'Session started', fields);
+  }
+
+  /** A notice of the session's own (a signal received): at the level in force, not counted in `highestLevel`. */
+  writeNotice(level: number, message: string): void {
+    if (level >= this.threshold) this.writeRecord(Date.now(), level, this.logger as LoggerImpl, message, undefined);
+  }
+
+  /** The session's last record, once, at any level: how it ended (docs/design.md §9). */
+  writeEnd(how: { exitCode: number } | { signal: NodeJS.Signals }): void {
+    if (this.ended) return;
+    this.ended = true;
+    const dropped = this.writer.dropped;
+    const fields = { ...how, durationMs: Date.now() - this.startedMs, ...(dropped > 0 ? { dropped } : {}) };
+    this.writeRecord(Date.now(), LEVEL_VALUES.INFO, this.logger as LoggerImpl, 'Session ended', fields);
+  }
+
+  private writeRecord(time: number, level: number, logger: LoggerImpl, message: unknown, extra: LogExtra | undefined): void {
     let text: string;
     try {
       text = this.format(time, level, logger.prefixes, message, extra);
@@ -1828,6 +1890,7 @@ class Session implements LogSession {
 
   /** Each line of `text` as a record; the lines hold no newline, so none can forge a record. */
   recordLines(time: number, level: number, logger: LoggerImpl, text: string): void {
+    if (level > this.highest) this.highest = level;
     const lines = text.split('\n');
     let records: string;
     if (this.format === formatTextRecord) {
@@ -1860,14 +1923,72 @@ class Session implements LogSession {
     this.writer.flushSync();
   }
 
-  async close(): Promise<void> {
-    // Records logged from now on are held for a later session.
-    if (active === this) active = null;
+  async close(exitCode?: number): Promise<void> {
+    if (active === this) {
+      this.writeEnd({ exitCode: exitCode ?? exitCodeNow() });
+      // Records logged from now on are held for a later session.
+      active = null;
+    }
     // The exit hooks stay until the last record is written: the process may
     // exit while the queue drains.
     await this.writer.close();
     this.detach();
   }
+}
+
+/** The code the process would exit with now: `process.exitCode` when set, else 0. */
+function exitCodeNow(): number {
+  const code = Number(process.exitCode ?? 0);
+  return Number.isInteger(code) ? code : 0;
+}
+
+/**
+ * The header's fields (docs/design.md §9): who the process is, what it runs and
+ * where, then the application's own, which cannot replace ours. In JSON the
+ * record's own `pid` says it already.
+ */
+function headerFields(settings: LogSettings, env: Record<string, string | undefined>, extra: Record<string, unknown>): Record<string, unknown> {
+  const cwd = workingDirectory();
+  const host = hostName(env);
+  const fields: Record<string, unknown> = {
+    ...(settings.format.value === 'text' ? { pid: process.pid } : {}),
+    ppid: process.ppid,
+    argv: shellQuote(process.argv),
+    ...(cwd === undefined ? {} : { cwd }),
+    node: process.version,
+    platform: process.platform,
+    ...(host === undefined ? {} : { host }),
+  };
+  for (const key of Object.keys(extra)) if (!Object.hasOwn(fields, key) && key !== 'pid') fields[key] = extra[key];
+  return fields;
+}
+
+/** The working directory; undefined when it was deleted under us. */
+function workingDirectory(): string | undefined {
+  try {
+    return process.cwd();
+  } catch {
+    return undefined;
+  }
+}
+
+/** This machine's name: the kernel's (Linux), else `HOSTNAME` or `COMPUTERNAME`. */
+function hostName(env: Record<string, string | undefined>): string | undefined {
+  try {
+    const name = fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim();
+    if (name !== '') return name;
+  } catch {
+    // Not Linux, or no /proc.
+  }
+  return env['HOSTNAME'] || env['COMPUTERNAME'] || undefined;
+}
+
+// A word a POSIX shell reads as itself, unquoted.
+const SHELL_WORD = /^[\w\/.,:=@%+-]+$/;
+
+/** A command line as a POSIX shell would need it typed: words quoted only when they must be. */
+export function shellQuote(words: readonly string[]): string {
+  return words.map((word) => (SHELL_WORD.test(word) ? word : "'" + word.split("'").join("'\\''") + "'")).join(' ');
 }
 
 /**
@@ -1896,6 +2017,7 @@ export function initLogging(options: LoggingOptions = {}): LogSession {
   const session = new Session(new LogWriter(fd, filePath, size, encoder, settings.maxSessionBytes.value), resolved, pruned);
   active = session;
   session.attach();
+  session.writeHeader(headerFields(settings, options.env ?? process.env, options.header ?? {}));
   const root = session.logger;
   if (dirWarning !== undefined) root.warning(dirWarning);
   for (const warning of warnings) root.warning(warning);

@@ -18,7 +18,7 @@ import { printStderr } from './cli/output.ts';
 import { endRun, openRun, runLogger, settingWarnings, type Opened } from './cli/run.ts';
 
 // First of all, as docs/design.md §5 requires: this prunes old logs and opens this run's own.
-const opened = openRun();
+const opened = openRun(cliVersion());
 
 async function main(argv: string[]): Promise<number> {
   // A closed pipe (`automake logs view | head -1`) ends output, not the program.
@@ -34,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     exitCode = reportError(error, opened);
   }
-  if ('run' in opened) await endRun(opened.run);
+  if ('run' in opened) await endRun(opened.run, exitCode, argv[0]);
   return exitCode;
 }
 
@@ -67,11 +67,16 @@ function programFlags(argv: string[]): number {
   const { values } = parseCommandArgs(argv, { version: { type: 'boolean' } }, '', 0);
   if (values.help) return printHelp('');
   if (values.version) {
-    const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-    process.stdout.write(`automake ${pkg.version}\n`);
+    process.stdout.write(`automake ${cliVersion()}\n`);
     return 0;
   }
   throw new UsageError('Missing command', '');
+}
+
+/** This command line's version, from package.json (beside lib/ and beside dist/ alike). */
+function cliVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 /** `help [COMMAND]`. */

@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LineSplitter, shellQuote } from '../lib/cli/exec.ts';
+import { LineSplitter } from '../lib/cli/exec.ts';
+import { shellQuote } from '../lib/logging.ts';
 
 function split(chunks: Buffer[]): [string, boolean][] {
   const lines: [string, boolean][] = [];

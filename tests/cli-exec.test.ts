@@ -9,11 +9,12 @@ import assert from 'node:assert/strict';
 import { AS_NOBODY } from './helpers/child.ts';
 import { cannotRunAsNobody, HAS_SCRIPT, runCli, startCli, startCliOnTerminal } from './helpers/cli.ts';
 import { logOf, tempDir } from './helpers/log-files.ts';
-import { TEXT_RECORD } from './helpers/records.ts';
+import { bodyLines, fileLines, TEXT_RECORD } from './helpers/records.ts';
 
 /** The records of a text log as [logger, level, message]. */
 function recordsOf(file: string): [string, string, string][] {
-  return fs.readFileSync(file, 'utf8').split('\n').filter((line) => line !== '').map((line) => {
+  // The session's own header and end records (design.md §9) are tested in session-records.test.ts.
+  return bodyLines(fileLines(file)).map((line) => {
     const match = TEXT_RECORD.exec(line);
     assert.ok(match, `a record: ${line}`);
     return [match[8], match[9], match[10]];

@@ -36,7 +36,7 @@ describe('command-line usage', { concurrency: true }, () => {
       runCli(['exec', '--help'], { dir }),
     ]);
     assert.equal(viaHelp.code, 0);
-    assert.match(viaHelp.stdout, /^Usage: automake logs view \[PID\|FILE\] \[-n N\] \[-f\]\n/);
+    assert.match(viaHelp.stdout, /^Usage: automake logs view \[PID\|FILE\|--all\] \[-n N\] \[-f\] \[--level LEVEL\] /);
     assert.equal(viaFlag.stdout, viaHelp.stdout);
     assert.match(exec.stdout, /^Usage: automake exec -- CMD/);
   });

@@ -13,7 +13,7 @@ import { test, type TestContext } from 'node:test';
 
 import { initLogging, type LoggingOptions, type LogSession } from '../lib/logging.ts';
 import { tempDir } from './helpers/log-files.ts';
-import { DATE, TEXT_RECORD, TIMESTAMP_START } from './helpers/records.ts';
+import { bodyLines, DATE, TEXT_RECORD, TIMESTAMP_START } from './helpers/records.ts';
 
 // UTC+5:45: a UTC or whole-hour mistake shows in both the hours and the minutes.
 process.env.TZ = 'Asia/Kathmandu';
@@ -29,10 +29,11 @@ async function logTo(t: TestContext, options: LoggingOptions, fn: (session: LogS
   return fs.readFileSync(session.filePath);
 }
 
+/** The lines the test logged: the session's header and end records left out. */
 function lines(bytes: Buffer): string[] {
   const all = bytes.toString('utf8').split('\n');
   assert.equal(all.pop(), '', 'the file ends with a newline');
-  return all;
+  return bodyLines(all);
 }
 
 /** Asserts no byte that could drive a terminal is in the file: C0 controls but tab and newline, DEL, C1 (raw or UTF-8). */

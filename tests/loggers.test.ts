@@ -10,7 +10,7 @@ import { test } from 'node:test';
 
 import { getLogger } from '../lib/logging.ts';
 import { tempDir } from './helpers/log-files.ts';
-import { fileLines } from './helpers/records.ts';
+import { bodyLines, fileLines } from './helpers/records.ts';
 import { levelsAndMessages, withSession } from './helpers/session.ts';
 
 // --- levels and loggers -------------------------------------------------------
@@ -65,7 +65,7 @@ test('child() names a logger <parent>.<name>, and its records carry that name', 
     assert.equal(agent, getLogger('automake.agent'));
     agent.info('from the agent');
   });
-  assert.match(fileLines(file)[0], / - automake\.agent - INFO - from the agent$/);
+  assert.match(bodyLines(fileLines(file))[0], / - automake\.agent - INFO - from the agent$/);
 });
 
 test('getLogger returns the same object for the same name, and the root logger by default', async (t) => {

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 
 import { fixture, lastJsonLine, runNode } from './helpers/child.ts';
 import { tempDir } from './helpers/log-files.ts';
-import { fileLines, TIMESTAMP_START } from './helpers/records.ts';
+import { bodyLines, fileLines, TIMESTAMP_START } from './helpers/records.ts';
 
 const FIXTURE = fixture('open-child.ts');
 
@@ -62,11 +62,12 @@ test('an earlier file of ours with the same name (PID reused the same day) keeps
   const outcome = await openWith('existing', dir);
   assert.equal(outcome.error, undefined, JSON.stringify(outcome.error));
   assert.equal(outcome.opened, outcome.planted);
-  const lines = fileLines(outcome.planted);
-  assert.equal(lines[0], 'earlier session line');
-  assert.equal(lines.length, 2, lines.join('\n'));
-  assert.match(lines[1], TIMESTAMP_START);
-  assert.match(lines[1], / - automake - INFO - new session line$/);
+  const [earlier, ...ours] = fileLines(outcome.planted);
+  assert.equal(earlier, 'earlier session line');
+  const lines = bodyLines(ours);
+  assert.equal(lines.length, 1, lines.join('\n'));
+  assert.match(lines[0], TIMESTAMP_START);
+  assert.match(lines[0], / - automake - INFO - new session line$/);
   assert.equal(fs.statSync(outcome.planted).mode & 0o777, 0o600, 'planted 0644');
 });
 

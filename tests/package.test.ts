@@ -116,7 +116,8 @@ for (const node of [
         assert.equal(result.code, 0, `${app}: ${result.stderr}`);
         const [log] = fs.readdirSync(dir);
         assert.ok(log !== undefined, `${app} wrote a session log`);
-        const expected = new RegExp(` - automake\\.consumer - INFO - hello from the package node=${nodeVersion.replace(/\./g, '\\.')}\\n$`);
+        // The record, then the session's end record (design.md §9).
+        const expected = new RegExp(` - automake\\.consumer - INFO - hello from the package node=${nodeVersion.replace(/\./g, '\\.')}\\n.* - automake - INFO - Session ended exitCode=0 .*\\n$`);
         assert.match(fs.readFileSync(path.join(dir, log), 'utf8'), expected, app);
       }
     });

@@ -142,7 +142,8 @@ for (const runtime of RUNTIMES) {
       const numbers = sequenceOf(file, 'rec');
       assert.ok(numbers.length >= 5000, `${numbers.length} records`);
       assert.equal(sequenceProblem(numbers, numbers.length), undefined, 'no gap, duplicate or reordering');
-      assert.match(fileLines(file).at(-1)!, / - automake - WARNING - Received SIGTERM$/, 'the signal record is last');
+      assert.match(fileLines(file).at(-2)!, / - automake - WARNING - Received SIGTERM$/, 'the signal record, then the end record, are last');
+      assert.match(fileLines(file).at(-1)!, / - automake - INFO - Session ended signal=SIGTERM /, 'the end record is last');
     });
 
     for (const [scenario, what, message] of [

@@ -60,6 +60,6 @@ test('a session reports no dropped records in normal use', async (t) => {
     for (let i = 0; i < 100; i++) s.logger.info(`record ${i}`);
     s.flushSync();
     assert.equal(s.dropped, 0);
-    assert.equal(fileLines(s.filePath).length, 100);
+    assert.equal(fileLines(s.filePath).length, 1 + 100, 'the header and the 100 records');
   });
 });

@@ -14,7 +14,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 import { defaultLogDir, getLogger, initLogging, type LoggingOptions } from '../lib/logging.ts';
 import { deadPid, tempDir } from './helpers/log-files.ts';
-import { fileLines, TIMESTAMP_START } from './helpers/records.ts';
+import { bodyLines, fileLines, TIMESTAMP_START } from './helpers/records.ts';
 import { levelsAndMessages, withSession } from './helpers/session.ts';
 
 // --- option > environment > default -----------------------------------------
@@ -126,7 +126,7 @@ test('format: the option wins over AUTOMAKE_LOG_FORMAT', async (t) => {
   const file = await withSession({ dir: tempDir(t), format: 'json', env: { AUTOMAKE_LOG_FORMAT: 'text' } }, (s) => {
     s.logger.info('as json');
   });
-  const [line, ...rest] = fileLines(file);
+  const [line, ...rest] = bodyLines(fileLines(file));
   assert.deepEqual(rest, []);
   assert.equal(JSON.parse(line).msg, 'as json');
 });
@@ -135,7 +135,7 @@ test('format: AUTOMAKE_LOG_FORMAT wins over the default text', async (t) => {
   const file = await withSession({ dir: tempDir(t), env: { AUTOMAKE_LOG_FORMAT: 'JSON' } }, (s) => {
     s.logger.info('as json');
   });
-  assert.equal(JSON.parse(fileLines(file)[0]).msg, 'as json');
+  assert.equal(JSON.parse(bodyLines(fileLines(file))[0]).msg, 'as json');
 });
 
 test('format: the default is text records', async (t) => {
@@ -225,7 +225,7 @@ const BAD_ENV: { variable: string; value: string; fallback: string }[] = [
 ];
 
 for (const { variable, value, fallback } of BAD_ENV) {
-  test(`${variable}=${value} does not throw: the default ${fallback} is used and the first record is a WARNING naming both`, async (t) => {
+  test(`${variable}=${value} does not throw: the default ${fallback} is used and the first record after the header is a WARNING naming both`, async (t) => {
     const dir = tempDir(t);
     // Held from before initLogging: must follow the warning.
     getLogger('automake.early').info(`held before init (${variable})`);
@@ -235,7 +235,7 @@ for (const { variable, value, fallback } of BAD_ENV) {
       assert.equal(s.settings.level.value, 'INFO');
       assert.equal(s.settings.format.value, 'text');
     });
-    const lines = fileLines(file);
+    const lines = bodyLines(fileLines(file));
     const records = lines.filter((line) => TIMESTAMP_START.test(line));
     assert.equal(records.length, 3, lines.join('\n'));
     const [first, second, third] = records;

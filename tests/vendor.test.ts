@@ -219,7 +219,8 @@ function assertOneRecord(result: { code: number | null; stdout: string; stderr: 
   const filePath = result.stdout.trim();
   assert.equal(path.dirname(filePath), logDir);
   const text = fs.readFileSync(filePath, 'utf8');
-  assert.match(text, new RegExp(`^${TIMESTAMP} - automake\\.vendored - INFO - hello from a vendored copy answer=42\\n$`));
+  // Between the session's header and end records (design.md §9).
+  assert.match(text, new RegExp(`^${TIMESTAMP} - automake - INFO - Session started .*\\n${TIMESTAMP} - automake\\.vendored - INFO - hello from a vendored copy answer=42\\n${TIMESTAMP} - automake - INFO - Session ended exitCode=0 .*\\n$`));
 }
 
 test('lib/logging.ts copied alone runs under tsx: initLogging, then a line in the file', async (t) => {

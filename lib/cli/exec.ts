@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import { isatty } from 'node:tty';
-import { errorCode, errorMessage, EXIT_SIGNALS, type LevelName, type Logger } from '../logging.ts';
+import { errorCode, errorMessage, EXIT_SIGNALS, shellQuote, type LevelName, type Logger } from '../logging.ts';
 import { parseCommandArgs } from './args.ts';
 import { UsageError } from './errors.ts';
 import { formatDuration } from './format.ts';
@@ -75,11 +75,6 @@ export async function runLoggedCommand(command: string, args: string[], logger: 
   return { exitCode: logEnd(logger, ended, signals.interruptedBy(), child.pid, Date.now() - startedMs) };
 }
 
-/** A command line as a POSIX shell would need it typed: words quoted only when they must be. */
-export function shellQuote(words: string[]): string {
-  return words.map((word) => (/^[\w/.,:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`)).join(' ');
-}
-
 type Ended = { code: number | null; signal: NodeJS.Signals | null } | { error: Error };
 
 function waitForExit(child: ChildProcess): Promise<Ended> {
@@ -131,8 +126,9 @@ function cannotRun(command: string, error: unknown, logger: Logger): ExecResult 
 }
 
 /**
- * While the command runs, SIGINT, SIGTERM and SIGHUP are the command's to act
- * on: we pass them on, wait for it to end, and remember the first one.
+ * While the command runs, the exit signals (SIGINT, SIGTERM, SIGHUP, SIGQUIT)
+ * are the command's to act on: we pass them on, wait for it to end, and
+ * remember the first one, which its end record names.
  */
 function relaySignals(child: ChildProcess): { interruptedBy(): NodeJS.Signals | undefined; release(): void } {
   let first: NodeJS.Signals | undefined;
@@ -140,10 +136,10 @@ function relaySignals(child: ChildProcess): { interruptedBy(): NodeJS.Signals | 
   const onTerminal = isatty(0);
   const onSignal = (signal: NodeJS.Signals) => {
     first ??= signal;
-    // Ctrl-C on a terminal goes to the whole foreground process group, so the
-    // command has it already; a second copy reads as "press again to force quit"
-    // to many programs.
-    if (signal === 'SIGINT' && onTerminal) return;
+    // Ctrl-C (and Ctrl-\) on a terminal goes to the whole foreground process
+    // group, so the command has it already; a second copy reads as "press again
+    // to force quit" to many programs.
+    if ((signal === 'SIGINT' || signal === 'SIGQUIT') && onTerminal) return;
     child.kill(signal);
   };
   for (const signal of EXIT_SIGNALS) process.on(signal, onSignal);

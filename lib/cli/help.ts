@@ -1,7 +1,7 @@
 /** What `--help` and `help <command>` print, and the usage lines that go with errors. */
 import { defaultLogDir, DEFAULTS, ENV_VARIABLES } from '../logging.ts';
 import { logFilePattern } from './sessions.ts';
-import { DEFAULT_VIEW_LINES } from './tail.ts';
+import { DEFAULT_VIEW_LINES } from './view.ts';
 
 interface CommandHelp {
   usage: string;
@@ -36,7 +36,7 @@ Every run writes its own log file, ${logFilePattern(DEFAULTS.prefix)}.
 Commands:
   exec -- CMD [ARGS...]                        run a command as a logged session
   logs [show] [--json]                         list session logs, newest first
-  logs view [PID|FILE] [-n N] [-f]             print the end of a session log, or follow it
+  logs view [PID|FILE|--all] [OPTIONS]         print, filter or follow records, of one session or all
   logs prune [--dry-run] [--retention-days N]  delete old logs of ended sessions now
   logs clear [--yes]                           delete the logs of all ended sessions
   logs config                                  show the settings in force and where they come from
@@ -67,7 +67,7 @@ records that the session was interrupted.`,
     text: `Find, read and clean session logs. Without a subcommand, the same as "logs show".
 
   logs show [--json]                           list session logs, newest first
-  logs view [PID|FILE] [-n N] [-f]             print the end of a session log, or follow it
+  logs view [PID|FILE|--all] [OPTIONS]         print, filter or follow records, of one session or all
   logs prune [--dry-run] [--retention-days N]  delete old logs of ended sessions now
   logs clear [--yes]                           delete the logs of all ended sessions
   logs config                                  show the settings in force
@@ -77,24 +77,35 @@ Run "automake help logs <subcommand>" for its options.`,
   'logs show': {
     usage: 'automake logs show [--json]',
     text: `List the session logs in the log directory, newest first: file, PID, start time,
-size, age, whether the session is running or ended, and when the log becomes due
-for pruning. This command's own log is left out. The heading gives what the logs
-add up to against the budget (max total size); a log as big as the max session
-size in force is marked "(size limit)": it stopped taking records below ERROR.
+size, age, status (running, exit N, signal NAME, or "no end record" for a session
+that was killed or crashed), when the log becomes due for pruning, and the
+command the session ran. This command's own log is left out. The heading gives
+what the logs add up to against the budget (max total size); a log as big as the
+max session size in force is marked "(size limit)": it stopped taking records
+below ERROR.
 
 Options:
   --json    print a JSON array instead of a table, for scripts`,
   },
   'logs view': {
-    usage: 'automake logs view [PID|FILE] [-n N] [-f]',
-    text: `Print the last lines of a session log, bare, so that they pipe well. The log is
-the newest non-empty one other than this command's own, or the newest log of the
-session with that PID, or FILE (a name in the log directory, or a path to one).
+    usage: 'automake logs view [PID|FILE|--all] [-n N] [-f] [--level LEVEL] [--since TIME] [--until TIME] [--grep REGEX] [--json]',
+    text: `Print the last records of a session log, bare, so that they pipe well; a record
+is its first line and the indented lines under it. The log is the newest one that
+is neither this command's own nor another logs command's, or the newest log of
+the session with that PID, or FILE (a name in the log directory, or a path to one).
 
 Options:
-  -n, --lines N   how many lines (default ${DEFAULT_VIEW_LINES})
-  -f, --follow    keep printing lines as they are written, until Ctrl-C or until
-                  the file is deleted`,
+  --all             every session's records, merged by time, each led by its PID
+  -n, --lines N     how many records (default ${DEFAULT_VIEW_LINES}; with --since or --until, all of them)
+  -f, --follow      keep printing records as they are written: until the session
+                    ends, or with --all until Ctrl-C, picking up new sessions
+  --level LEVEL     only LEVEL and above (DEBUG, INFO, WARNING, ERROR, CRITICAL)
+  --since TIME      only records from TIME: YYYY-MM-DD[ HH:MM[:SS]] in local time,
+  --until TIME      or up to TIME; or a time ago such as 30s, 10m, 2h, 3d
+  --grep REGEX      only records that match, case-insensitively
+  --json            one pino-shaped JSON object per record, whatever the log's format
+
+Colour on a terminal only; NO_COLOR turns it off, FORCE_COLOR on.`,
   },
   'logs prune': {
     usage: 'automake logs prune [--dry-run] [--retention-days N] [--max-total SIZE]',

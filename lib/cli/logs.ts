@@ -6,12 +6,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EXIT_SIGNALS, pruneOldLogs, type LogSettings, type PruneReport, type Setting } from '../logging.ts';
 import { parseCommandArgs, parseLineCount, parseRetentionDays, parseSizeFlag } from './args.ts';
+import { useColour } from './colour.ts';
 import { CommandError, UsageError } from './errors.ts';
-import { escapeControlChars } from './escape.ts';
+import { KEEP_ALL, parseGrepFlag, parseLevelFlag, parseTimeFlag, type RecordFilter } from './filter.ts';
 import { count, days, formatLimit, formatLocalTime, formatSize, formatSpan, formatTable, pruneSummary, sortedNames } from './format.ts';
 import { printHelp } from './help.ts';
 import { printStderr, writeOut } from './output.ts';
 import { askYesNo } from './prompt.ts';
+import { escapeControlChars } from './records.ts';
 import { needRun, settingsInForce, type Opened, type Run } from './run.ts';
 import {
   deleteEndedSessionLog,
@@ -23,7 +25,20 @@ import {
   type LogPlace,
   type SessionLog,
 } from './sessions.ts';
-import { DEFAULT_VIEW_LINES, followFile, readLastLines } from './tail.ts';
+import { readSessionSummary, statusText, type SessionSummary } from './summary.ts';
+import {
+  DEFAULT_VIEW_LINES,
+  followAll,
+  followedLogs,
+  followSession,
+  lastRecords,
+  mergeRecords,
+  RecordPrinter,
+  viewedLogs,
+  type ReadEnds,
+  type ViewedLog,
+  type ViewRecord,
+} from './view.ts';
 
 /** `logs [SUBCOMMAND] ...`: every subcommand but `config` needs the log directory. */
 export async function logsCommand(args: string[], opened: Opened): Promise<number> {
@@ -47,19 +62,22 @@ async function showCommand(args: string[], run: Run): Promise<number> {
   if (values.help) return printHelp('logs show');
   const all = listSessionLogs(run.place);
   const logs = all.filter((log) => !log.own);
+  // Each log's header and end record: its first and last record, never the whole file.
+  const summaries = logs.map((log) => readSessionSummary(log.path));
   const { settings } = run.session;
   const retentionDays = settings.retentionDays.value;
   const now = Date.now();
   if (values.json) {
-    await writeOut(JSON.stringify(logs.map((log) => sessionLogJson(log, settings, now)), null, 2) + '\n');
+    const entries = logs.map((log, i) => sessionLogJson(log, summaries[i], settings, now));
+    await writeOut(escapeControlChars(JSON.stringify(entries, null, 2), true) + '\n');
   } else if (logs.length === 0) {
     await writeOut(`No session logs in ${run.place.dir}\n`);
   } else {
-    const rows = logs.map((log) => [
-      log.name, String(log.pid), formatLocalTime(log.startedMs), sizeCell(log, settings), formatSpan(now - log.startedMs),
-      log.running ? 'running' : 'ended', pruneWhen(log, retentionDays, now),
+    const rows = logs.map((log, i) => [
+      log.name, String(log.pid), formatLocalTime(log.startedMs), sizeCell(log, summaries[i], settings), formatSpan(now - log.startedMs),
+      statusText(summaries[i], log.running), pruneWhen(log, retentionDays, now), commandCell(summaries[i]),
     ]);
-    const table = formatTable(['FILE', 'PID', 'STARTED', 'SIZE', 'AGE', 'STATUS', 'PRUNED'], rows, new Set([1, 3]));
+    const table = formatTable(['FILE', 'PID', 'STARTED', 'SIZE', 'AGE', 'STATUS', 'PRUNED', 'COMMAND'], rows, new Set([1, 3]));
     // Every session log counts toward the budget, this run's own included, as the pruner counts them.
     const total = all.reduce((sum, log) => sum + log.size, 0);
     const budget = `${formatSize(total)} in all, of a ${formatLimit(settings.maxTotalBytes.value)} budget`;
@@ -69,21 +87,30 @@ async function showCommand(args: string[], run: Run): Promise<number> {
 }
 
 /**
- * Whether a session's log hit its size limit (§6), judged by its size against the
- * limit in force now: a log at least that big stopped taking records below ERROR,
- * if it was written under the same limit. Reading each file for the limit's
- * WARNING would cost a read per log for a listing that is otherwise a stat.
+ * Whether a session's log hit its size limit (§6): its size against the limit in
+ * force now (a log at least that big stopped taking records below ERROR, if it was
+ * written under the same limit), or the limit's WARNING among the records read
+ * for its summary.
  */
-function sizeLimitReached(log: SessionLog, settings: LogSettings): boolean {
-  return log.size >= settings.maxSessionBytes.value;
+function sizeLimitReached(log: SessionLog, summary: SessionSummary, settings: LogSettings): boolean {
+  return summary.sizeLimitReached || log.size >= settings.maxSessionBytes.value;
 }
 
 /** `2.0 MiB`, right-aligned, or `2.0 MiB (size limit)` for a log that reached it. */
-function sizeCell(log: SessionLog, settings: LogSettings): string {
-  return sizeLimitReached(log, settings) ? `${formatSize(log.size)} (size limit)` : formatSize(log.size);
+function sizeCell(log: SessionLog, summary: SessionSummary, settings: LogSettings): string {
+  return sizeLimitReached(log, summary, settings) ? `${formatSize(log.size)} (size limit)` : formatSize(log.size);
 }
 
-function sessionLogJson(log: SessionLog, settings: LogSettings, now: number): Record<string, unknown> {
+// A command line longer than this is cut in the table (the JSON has it whole).
+const COMMAND_CELL_CHARS = 60;
+
+function commandCell(summary: SessionSummary): string {
+  if (summary.command === undefined) return '-';
+  const command = escapeControlChars(summary.command);
+  return command.length > COMMAND_CELL_CHARS ? command.slice(0, COMMAND_CELL_CHARS - 1) + '…' : command;
+}
+
+function sessionLogJson(log: SessionLog, summary: SessionSummary, settings: LogSettings, now: number): Record<string, unknown> {
   const due = pruneDueMs(log, settings.retentionDays.value);
   return {
     file: log.name,
@@ -92,10 +119,13 @@ function sessionLogJson(log: SessionLog, settings: LogSettings, now: number): Re
     date: log.date,
     size: log.size,
     bytes: log.size,
-    sizeLimitReached: sizeLimitReached(log, settings),
     started: new Date(log.startedMs).toISOString(),
     ageSeconds: Math.max(0, Math.floor((now - log.startedMs) / 1000)),
-    status: log.running ? 'running' : 'ended',
+    status: summary.end === undefined && log.running ? 'running' : 'ended',
+    command: summary.command ?? null,
+    exitCode: summary.end?.exitCode ?? null,
+    signal: summary.end?.signal ?? null,
+    sizeLimitReached: sizeLimitReached(log, summary, settings),
     pruneDue: due === null ? null : new Date(due).toISOString(),
   };
 }
@@ -108,47 +138,106 @@ function pruneWhen(log: SessionLog, retentionDays: number, now: number): string 
   return log.running ? 'after it ends' : 'next run';
 }
 
-/** `logs view [PID|FILE] [-n N] [-f]`: bare lines, so that they pipe well. */
+const VIEW_FLAGS = {
+  lines: { type: 'string', short: 'n' },
+  follow: { type: 'boolean', short: 'f' },
+  all: { type: 'boolean' },
+  level: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  grep: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+/**
+ * `logs view [PID|FILE|--all] [-n N] [-f] [--level L] [--since T] [--until T] [--grep RE] [--json]`:
+ * records, bare so that they pipe well; with `--all`, every session's, merged by time.
+ */
 async function viewCommand(args: string[], run: Run): Promise<number> {
-  const spec = { lines: { type: 'string', short: 'n' }, follow: { type: 'boolean', short: 'f' } } as const;
-  const { values, positionals, spelled } = parseCommandArgs(args, spec, 'logs view', 1);
+  const { values, positionals, spelled } = parseCommandArgs(args, VIEW_FLAGS, 'logs view', 1);
   if (values.help) return printHelp('logs view');
-  const lineCount = values.lines === undefined ? DEFAULT_VIEW_LINES : parseLineCount(values.lines, spelled.lines ?? '-n', 'logs view');
-  const log = positionals.length > 0 ? findSessionLog(run.place, positionals[0], 'logs view') : newestLogToView(run.place);
-  const fd = openSessionLog(log);
-  try {
-    const { bytes, end } = readLastLines(fd, lineCount);
-    if (!(await writeFileBytes(bytes)) || !values.follow) return 0;
-    await followUntilStopped(fd, log, end);
-    return 0;
-  } finally {
-    fs.closeSync(fd);
+  const all = values.all === true;
+  if (all && positionals.length > 0) throw new UsageError(`Unexpected argument: ${positionals[0]} (--all views every session)`, 'logs view');
+  const filter = viewFilter(values, spelled);
+  // A time range asks for all of it; otherwise the last few records.
+  const ranged = values.since !== undefined || values.until !== undefined;
+  const lines = values.lines === undefined ? (ranged ? Infinity : DEFAULT_VIEW_LINES) : parseLineCount(values.lines, spelled.lines ?? '-n', 'logs view');
+  let logs: SessionLog[];
+  if (all) {
+    logs = otherLogs(run.place);
+  } else {
+    const log = positionals.length > 0 ? findSessionLog(run.place, positionals[0], 'logs view') : newestLogToView(run.place);
+    // Says why a log cannot be read (a symlink planted since it was listed, say) rather than show nothing.
+    fs.closeSync(openSessionLog(log));
+    logs = [log];
   }
+  const viewed = viewedLogs(logs);
+  const json = values.json === true;
+  const printer = new RecordPrinter({ json, colour: !json && useColour(process.stdout), leadPid: all && !json, pidWidth: pidWidth(viewed) }, writeOut);
+  let open = true;
+  let ends: ReadEnds;
+  if (Number.isFinite(lines)) {
+    const last = lastRecords(viewed, lines, filter);
+    ends = last.ends;
+    open = await printer.addAll(last.records);
+  } else {
+    ends = await mergeRecords(viewed, filter, async (record) => (open = await printer.add(record)));
+    open &&= await printer.flush();
+  }
+  if (!open || !values.follow) return 0;
+  await followUntilStopped(all ? undefined : viewed[0], ends, filter, run.place, printer);
+  return 0;
+}
+
+/** The filter that `--level`, `--since`, `--until` and `--grep` ask for. */
+function viewFilter(values: { level?: string; since?: string; until?: string; grep?: string }, spelled: Record<string, string | undefined>): RecordFilter {
+  const now = Date.now();
+  return {
+    minLevel: values.level === undefined ? KEEP_ALL.minLevel : parseLevelFlag(values.level, spelled.level ?? '--level', 'logs view'),
+    since: values.since === undefined ? KEEP_ALL.since : parseTimeFlag(values.since, spelled.since ?? '--since', 'logs view', now),
+    until: values.until === undefined ? KEEP_ALL.until : parseTimeFlag(values.until, spelled.until ?? '--until', 'logs view', now),
+    grep: values.grep === undefined ? KEEP_ALL.grep : parseGrepFlag(values.grep, spelled.grep ?? '--grep', 'logs view'),
+  };
+}
+
+/** Every session log but this run's own. */
+function otherLogs(place: LogPlace): SessionLog[] {
+  return listSessionLogs(place).filter((log) => !log.own);
+}
+
+/** The width PIDs are aligned to in the merged view. */
+function pidWidth(logs: ViewedLog[]): number {
+  return Math.max(5, ...logs.map((log) => String(log.pid).length));
 }
 
 /**
- * The one way a log's content reaches stdout: a file may have been planted, so
- * its control characters are escaped, and cannot drive the terminal (docs/design.md §7).
+ * The newest log with something in it, other than ours and other than a
+ * `logs` command's (one that warned, or a `logs view -f` still running in
+ * another terminal): the session one means when one says "the last one".
  */
-function writeFileBytes(bytes: Buffer): Promise<boolean> {
-  return writeOut(escapeControlChars(bytes));
-}
-
-/** The newest log with something in it, other than ours (an empty one is a run that has only just started). */
 function newestLogToView(place: LogPlace): SessionLog {
-  const log = listSessionLogs(place).find((candidate) => !candidate.own && candidate.size > 0);
-  if (log === undefined) throw new CommandError(`No session logs to view in ${place.dir}`);
-  return log;
+  for (const log of listSessionLogs(place)) {
+    if (log.own || log.size === 0 || readSessionSummary(log.path).looksAtLogs) continue;
+    return log;
+  }
+  throw new CommandError(`No session logs to view in ${place.dir}`);
 }
 
-/** Follows `log` until Ctrl-C (or SIGTERM, SIGHUP), a closed stdout, or the file's deletion. */
-async function followUntilStopped(fd: number, log: SessionLog, offset: number): Promise<void> {
+/**
+ * Follows one session's log (`log`) or all of them until Ctrl-C (or another
+ * exit signal), a closed stdout, the one session's end, or its log's deletion.
+ */
+async function followUntilStopped(log: ViewedLog | undefined, ends: ReadEnds, filter: RecordFilter, place: LogPlace, printer: RecordPrinter): Promise<void> {
   const controller = new AbortController();
   const stop = () => controller.abort();
   for (const signal of EXIT_SIGNALS) process.on(signal, stop);
+  const emit = (records: ViewRecord[]) => printer.addAll(records);
   try {
-    const end = await followFile(fd, log.path, offset, writeFileBytes, controller.signal);
-    if (end === 'deleted') printStderr(`Stopped following: ${log.name} was deleted`);
+    if (log === undefined) {
+      await followAll(() => followedLogs(place), ends, filter, emit, controller.signal);
+    } else if (await followSession(log, ends.get(log) ?? log.size, filter, emit, controller.signal) === 'deleted') {
+      printStderr(`Stopped following: ${log.name} was deleted`);
+    }
   } finally {
     for (const signal of EXIT_SIGNALS) process.off(signal, stop);
   }

@@ -1,11 +1,13 @@
 /**
  * This run's own logging, as the commands see it: opened first (docs/design.md §5),
- * closed last, and its log removed when nothing was written to it.
+ * closed last with the code the run exits with, and its log removed when it
+ * holds nothing worth keeping (§10).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   initLogging,
+  LEVEL_VALUES,
   LoggingSetupError,
   resolveSettings,
   type Logger,
@@ -15,6 +17,7 @@ import {
 } from '../logging.ts';
 import { CommandError } from './errors.ts';
 import type { LogPlace } from './sessions.ts';
+import { CLI_HEADER_FIELD } from './summary.ts';
 
 /** What a command needs: the session, and where the logs are. */
 export interface Run {
@@ -28,10 +31,10 @@ export interface Run {
  */
 export type Opened = { run: Run } | { setupError: LoggingSetupError; resolved?: ResolvedSettings };
 
-/** Prunes old logs and opens this run's own, as `initLogging` does. */
-export function openRun(): Opened {
+/** Prunes old logs and opens this run's own, as `initLogging` does; its header names the command line's `version`. */
+export function openRun(version: string): Opened {
   try {
-    const session = initLogging();
+    const session = initLogging({ header: { [CLI_HEADER_FIELD]: version } });
     const place = { dir: path.dirname(session.filePath), prefix: session.settings.prefix.value, ownPath: session.filePath };
     return { run: { session, place } };
   } catch (error) {
@@ -65,6 +68,7 @@ export function needRun(opened: Opened): Run {
     logger: NOWHERE,
     pruned: { deleted: [], kept: 0, errors: [], deletedBytes: 0, totalBytes: 0 },
     dropped: 0,
+    highestLevel: undefined,
     settings,
     warnings,
     flushSync() {},
@@ -101,16 +105,19 @@ export function settingsInForce(opened: Opened): LogSettings {
 }
 
 /**
- * Closes the session, and removes its log if it is still empty: listing and
- * reading logs write no record, and would otherwise fill the directory with
- * empty logs of looking at logs. A log holding any record is kept: exec's, a
- * prune's or clear's, a failure's, a warning about the environment.
+ * Closes the session with the code the run exits with, for its end record.
+ * A run of any command but `exec` then removes its log unless it logged a
+ * WARNING or worse (a failure, a bad value in the environment): looking at
+ * logs would otherwise fill the directory with logs of looking at logs. The
+ * notice of the Ctrl-C that ends `logs view -f` does not count.
  */
-export async function endRun(run: Run): Promise<void> {
-  await run.session.close();
+export async function endRun(run: Run, exitCode: number, command: string | undefined): Promise<void> {
+  await run.session.close(exitCode);
+  const highest = run.session.highestLevel;
+  if (command === 'exec' || (highest !== undefined && LEVEL_VALUES[highest] >= LEVEL_VALUES.WARNING)) return;
   try {
-    if (fs.statSync(run.session.filePath).size === 0) fs.unlinkSync(run.session.filePath);
+    fs.unlinkSync(run.session.filePath);
   } catch {
-    // Nothing lost if it stays: an empty log, pruned in due course.
+    // Nothing lost if it stays: a short log, pruned in due course.
   }
 }

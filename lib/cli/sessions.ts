@@ -21,6 +21,8 @@ export interface SessionLog {
   size: number;
   /** When the session started, as the pruner measures age (`logFileTime`). */
   startedMs: number;
+  /** When it was last written to: no record in it is newer. */
+  modifiedMs: number;
   /** Whether its session is still running on this host, by the pruner's own test (docs/design.md §3 rule 4). */
   running: boolean;
   /** Whether this is the log of the process that is listing. */
@@ -42,8 +44,21 @@ export function logFilePattern(prefix: string): string {
   return `${prefix}_YYYY-MM-DD_PID.log`;
 }
 
-/** The session logs in the directory, newest first. A missing directory has none. */
-export function listSessionLogs(place: LogPlace): SessionLog[] {
+/** A session log file as found in the directory, before asking whether its session runs. */
+export interface LogFileEntry {
+  name: string;
+  path: string;
+  pid: number;
+  date: string;
+  stats: fs.Stats;
+}
+
+/**
+ * The session log files in the directory, in no particular order: names that
+ * match the pruner's pattern, regular files only. A missing directory has none.
+ * Cheap enough to call every tenth of a second over a thousand logs.
+ */
+export function findLogFiles(place: LogPlace): LogFileEntry[] {
   let names: string[];
   try {
     names = fs.readdirSync(place.dir);
@@ -51,7 +66,7 @@ export function listSessionLogs(place: LogPlace): SessionLog[] {
     if (errorCode(error) === 'ENOENT') return [];
     throw new CommandError(`Cannot read log directory ${place.dir}: ${errorMessage(error)}`);
   }
-  const logs: SessionLog[] = [];
+  const entries: LogFileEntry[] = [];
   for (const name of names) {
     // What does not match the pruner's pattern is no session log: never listed, read or deleted.
     const parsed = parseLogFileName(name, place.prefix);
@@ -65,18 +80,24 @@ export function listSessionLogs(place: LogPlace): SessionLog[] {
     }
     // Gone since readdir (another session pruned it), or a symlink, FIFO or directory.
     if (stats === undefined || !stats.isFile()) continue;
-    const { pid, date } = parsed;
-    logs.push({
-      name,
-      path: file,
-      pid,
-      date,
-      size: stats.size,
-      startedMs: logFileTime(stats),
-      running: isSessionAlive(pid, stats),
-      own: file === place.ownPath,
-    });
+    entries.push({ name, path: file, pid: parsed.pid, date: parsed.date, stats });
   }
+  return entries;
+}
+
+/** The session logs in the directory, newest first. A missing directory has none. */
+export function listSessionLogs(place: LogPlace): SessionLog[] {
+  const logs = findLogFiles(place).map(({ name, path: file, pid, date, stats }) => ({
+    name,
+    path: file,
+    pid,
+    date,
+    size: stats.size,
+    startedMs: logFileTime(stats),
+    modifiedMs: stats.mtimeMs,
+    running: isSessionAlive(pid, stats),
+    own: file === place.ownPath,
+  }));
   return logs.sort((a, b) => b.startedMs - a.startedMs || b.name.localeCompare(a.name));
 }
 

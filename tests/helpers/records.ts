@@ -35,6 +35,22 @@ export function fileLines(file: string): string[] {
   return text === '' ? [] : text.slice(0, -1).split('\n');
 }
 
+// A session's own first and last records (design.md §9), in either format.
+export const HEADER_RECORD = /^\S+ \S+ - automake - INFO - Session started( |$)|^\{.*"name":"automake","msg":"Session started"/;
+export const END_RECORD = /^\S+ \S+ - automake - INFO - Session ended( |$)|^\{.*"name":"automake","msg":"Session ended"/;
+
+/**
+ * The lines of a session's log without its header and end records: what the
+ * test logged. Throws when either is missing, so that no test passes on a log
+ * that lost them.
+ */
+export function bodyLines(lines: string[]): string[] {
+  if (!HEADER_RECORD.test(lines[0] ?? '')) throw new Error(`The log does not start with its header record: ${JSON.stringify(lines[0])}`);
+  const last = lines.length - 1;
+  if (last < 1 || !END_RECORD.test(lines[last])) throw new Error(`The log does not end with its end record: ${JSON.stringify(lines[last])}`);
+  return lines.slice(1, last);
+}
+
 /**
  * The sequence numbers of the records `<tag> <n>` that tests/fixtures/scenario.ts
  * logs, in file order. Throws on a line that is not a well-formed record.

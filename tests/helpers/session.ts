@@ -4,7 +4,7 @@
  * closes its session, and the tests of a file run one after another.
  */
 import { initLogging, type LoggingOptions, type LogSession } from '../../lib/logging.ts';
-import { fileLines, TIMESTAMP_START } from './records.ts';
+import { bodyLines, fileLines, TIMESTAMP_START } from './records.ts';
 
 /** Opens a session, runs `fn`, always closes the session, and returns its file. */
 export async function withSession(options: LoggingOptions, fn: (session: LogSession) => void | Promise<void>): Promise<string> {
@@ -17,9 +17,9 @@ export async function withSession(options: LoggingOptions, fn: (session: LogSess
   return session.filePath;
 }
 
-/** The `<LEVEL> - <message>` part of each record start in a text log. */
+/** The `<LEVEL> - <message>` part of each record start in a text log, but the session's header and end records. */
 export function levelsAndMessages(file: string): string[] {
-  return fileLines(file)
+  return bodyLines(fileLines(file))
     .filter((line) => TIMESTAMP_START.test(line))
     .map((line) => line.replace(/^.*? - .*? - /, ''));
 }
