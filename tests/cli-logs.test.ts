@@ -46,8 +46,9 @@ async function endedSession(dir: string, text: string): Promise<number> {
 
 /** Starts `exec` of a command that runs until the test ends, once its log is written: a live session. */
 async function liveSession(t: TestContext, dir: string): Promise<RunningChild> {
-  // Long enough to outlast the test on a loaded machine; the test kills it.
-  const running = startCli(['exec', '--', 'sh', '-c', 'echo ready; exec sleep 300'], { dir });
+  // Long enough to outlast the test on a loaded machine (where a test of this
+  // file can take longer than the usual 20 s limit); the test kills it.
+  const running = startCli(['exec', '--', 'sh', '-c', 'echo ready; exec sleep 300'], { dir, timeoutMs: 300_000 });
   t.after(() => running.child.kill('SIGKILL'));
   await running.waitForStdout('ready\n');
   return running;
