@@ -198,7 +198,7 @@ describe('logs', { concurrency: true }, () => {
   test('logs view -f follows a live session and stops at Ctrl-C', async (t) => {
     const dir = tempDir(t);
     const live = await liveSession(t, dir);
-    const follower = startCli(['logs', 'view', '-f', String(live.pid)], { dir });
+    const follower = startCli(['logs', 'view', '-f', String(live.pid)], { dir, timeoutMs: 300_000 });
     t.after(() => follower.child.kill('SIGKILL'));
     await follower.waitForStdout('automake.exec.stdout - INFO - ready\n');
     live.child.kill('SIGTERM');
