@@ -46,8 +46,9 @@ async function endedSession(dir: string, text: string): Promise<number> {
 
 /** Starts `exec` of a command that runs until the test ends, once its log is written: a live session. */
 async function liveSession(t: TestContext, dir: string): Promise<RunningChild> {
-  // Long enough to outlast the test on a loaded machine; the test kills it.
-  const running = startCli(['exec', '--', 'sh', '-c', 'echo ready; exec sleep 300'], { dir });
+  // Long enough to outlast the test on a loaded machine (where a test of this
+  // file can take longer than the usual 20 s limit); the test kills it.
+  const running = startCli(['exec', '--', 'sh', '-c', 'echo ready; exec sleep 300'], { dir, timeoutMs: 300_000 });
   t.after(() => running.child.kill('SIGKILL'));
   await running.waitForStdout('ready\n');
   return running;
@@ -200,7 +201,7 @@ describe('logs', { concurrency: true }, () => {
   test('logs view -f follows a live session and stops at Ctrl-C', async (t) => {
     const dir = tempDir(t);
     const live = await liveSession(t, dir);
-    const follower = startCli(['logs', 'view', '-f', String(live.pid)], { dir });
+    const follower = startCli(['logs', 'view', '-f', String(live.pid)], { dir, timeoutMs: 300_000 });
     t.after(() => follower.child.kill('SIGKILL'));
     await follower.waitForStdout('automake.exec.stdout - INFO - ready\n');
     live.child.kill('SIGTERM');

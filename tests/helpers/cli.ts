@@ -27,6 +27,8 @@ export interface CliOptions {
   cwd?: string;
   /** A command that execs node as another user (so the PID stays the CLI's): `AS_NOBODY`. */
   runAs?: string[];
+  /** Killed with SIGKILL past this; default 20 s. A session meant to outlive a slow test sets more. */
+  timeoutMs?: number;
 }
 
 /** Why the command line cannot run as nobody here, or undefined when it can. */
@@ -56,7 +58,7 @@ export function cliEnv(options: CliOptions): NodeJS.ProcessEnv {
 
 /** How a run of the command line is spawned. */
 function childOptions(options: CliOptions): ChildOptions {
-  return { cwd: options.cwd, env: cliEnv(options), input: options.input, timeoutMs: RUN_TIMEOUT_MS };
+  return { cwd: options.cwd, env: cliEnv(options), input: options.input, timeoutMs: options.timeoutMs ?? RUN_TIMEOUT_MS };
 }
 
 /** Starts the command line with `args`; without `options.input`, stdin stays open until `child.stdin.end()`. */
