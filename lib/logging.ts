@@ -582,7 +582,7 @@ function formatJsonRecord(time: number, level: number, prefixes: RecordPrefixes,
 // ---------------------------------------------------------------------------
 
 /** What replaces a secret. */
-export const REDACTED = '[REDACTED]';
+const REDACTED = '[REDACTED]';
 
 // A key is sensitive when, lower-cased with `_` and `-` removed, it ends with
 // one of these or is one of the short names: `db_password`, `refreshToken`,

@@ -18,7 +18,8 @@ const ENVIRONMENT = `Environment:
   ${variable('')}${defaultDir('darwin')} on macOS)
   ${variable(ENV_VARIABLES.level)}DEBUG, INFO, WARNING, ERROR or CRITICAL (default ${DEFAULTS.level})
   ${variable(ENV_VARIABLES.retentionDays)}days the log of an ended session is kept (default ${DEFAULTS.retentionDays})
-  ${variable(ENV_VARIABLES.format)}text or json (default ${DEFAULTS.format})`;
+  ${variable(ENV_VARIABLES.format)}text or json (default ${DEFAULTS.format})
+  ${variable(ENV_VARIABLES.redact)}on or off: secrets in records become [REDACTED] (default ${DEFAULTS.redact ? 'on' : 'off'})`;
 
 const HELP: Record<string, CommandHelp> = {
   '': {

@@ -214,6 +214,7 @@ async function configCommand(args: string[], opened: Opened): Promise<number> {
     ['retention', Number.isFinite(retention) ? days(retention) : 'forever (pruning off)', sourceOf(settings.retentionDays)],
     ['format', settings.format.value, sourceOf(settings.format)],
     ['file pattern', logFilePattern(settings.prefix.value), sourceOf(settings.prefix)],
+    ['redaction', settings.redact.value ? 'on' : 'off', sourceOf(settings.redact)],
   ];
   await writeOut(formatTable(['SETTING', 'VALUE', 'SOURCE'], rows));
   // Shown, but this run has no log: fail, saying why.
