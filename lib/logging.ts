@@ -689,11 +689,11 @@ function redactKeyValues(rules: Redactor, text: string): string {
   let done = 0;
   KEY_BEFORE_VALUE.lastIndex = 0;
   for (let m = KEY_BEFORE_VALUE.exec(text); m !== null; m = KEY_BEFORE_VALUE.exec(text)) {
-    if (!isSensitiveKey(rules, m[1] ?? m[3] ?? m[4])) continue;
+    if (!isSensitiveKey(rules, m[1] ?? m[3] ?? m[4] ?? '')) continue;
     VALUE_AT.lastIndex = KEY_BEFORE_VALUE.lastIndex;
-    const value = VALUE_AT.exec(text);
-    if (value === null) continue;
-    out += text.slice(done, VALUE_AT.lastIndex - value[1].length) + redactedKeepingQuotes(value[1]);
+    const value = VALUE_AT.exec(text)?.[1];
+    if (value === undefined) continue;
+    out += text.slice(done, VALUE_AT.lastIndex - value.length) + redactedKeepingQuotes(value);
     done = KEY_BEFORE_VALUE.lastIndex = VALUE_AT.lastIndex;
   }
   return done === 0 ? text : out + text.slice(done);
@@ -1142,8 +1142,10 @@ function scanTables(format: LogFormat, redact: boolean): Uint8Array {
   const mark = (bytes: string, table: number, bit: number) => {
     for (let i = 0; i < bytes.length; i++) {
       const b = bytes.charCodeAt(i);
-      tables[table + (b & 15)] |= bit;
-      tables[table + 16 + (b >> 4)] |= bit;
+      const low = table + (b & 15);
+      const high = table + 16 + (b >> 4);
+      tables[low] = tables[low]! | bit;
+      tables[high] = tables[high]! | bit;
     }
   };
   // Each set gets a bit of its own, so that one set's low nibbles do not pair with another's high ones.
