@@ -644,8 +644,9 @@ function fieldValue(key: string, value: unknown): unknown {
 // A value after a sensitive key: quoted (quotes kept), quoted with escaped quotes
 // (inside a quoted field of a text record), or bare up to a space, quote,
 // backslash, `,`, `;` or `&` (the ends of a value in a command line, a query
-// string or a connection string).
-const VALUE = String.raw`"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|\\"(?:(?!\\")[^\n])*\\"|[^\s"'\\,;&]+`;
+// string or a connection string). An object or array (`"auth": {`) is no value:
+// its own keys are looked at instead.
+const VALUE = String.raw`"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|\\"(?:(?!\\")[^\n])*\\"|[^\s"'\\,;&{[][^\s"'\\,;&]*`;
 const KEY = String.raw`[A-Za-z_][\w.-]*`;
 // What precedes a value: `key=`, `--key=`, `key: `, `"key": ` or `"key":`
 // (quotes maybe escaped), `--key `. The key itself is judged by isSensitiveKey.

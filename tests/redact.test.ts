@@ -9,21 +9,16 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { test, type TestContext } from 'node:test';
 
-import { initLogging, redactText, resolveSettings, type LoggingOptions, type LogSession } from '../lib/logging.ts';
+import { redactText, resolveSettings, type LoggingOptions, type LogSession } from '../lib/logging.ts';
 import { fixture, runNode } from './helpers/child.ts';
 import { onlyLogFile, tempDir } from './helpers/log-files.ts';
+import { withSession } from './helpers/session.ts';
 
 const R = '[REDACTED]';
 
-/** Opens a session in a fresh directory, runs `fn`, closes it, and returns the file's text. */
+/** Opens a session in a fresh directory with no environment, runs `fn`, closes it, and returns the file's text. */
 async function logTo(t: TestContext, options: LoggingOptions, fn: (session: LogSession) => void): Promise<string> {
-  const session = initLogging({ dir: tempDir(t), env: {}, ...options });
-  try {
-    fn(session);
-  } finally {
-    await session.close();
-  }
-  return fs.readFileSync(session.filePath, 'utf8');
+  return fs.readFileSync(await withSession({ dir: tempDir(t), env: {}, ...options }, fn), 'utf8');
 }
 
 /** The message of a text record line, after `<LEVEL> - `. */
@@ -47,6 +42,7 @@ const TEXT_RULES: { rule: string; input: string; expected: string }[] = [
   { rule: 'key: value', input: 'password: hunter2 (from config)', expected: `password: ${R} (from config)` },
   { rule: '"key": "value"', input: '{"api_key": "abc 123", "user": "bob"}', expected: `{"api_key": "${R}", "user": "bob"}` },
   { rule: '"key":"value" (compact JSON)', input: 'body {"token":"abc123","n":1}', expected: `body {"token":"${R}","n":1}` },
+  { rule: '"key": {…} (an object: its own keys are looked at)', input: '{"auth": {"user": "u", "password": "p1"}}', expected: `{"auth": {"user": "u", "password": "${R}"}}` },
   { rule: "'key': 'value' (a Python dict)", input: "{'secret': 'xyz', 'a': 1}", expected: `{'secret': '${R}', 'a': 1}` },
   { rule: '--key=value', input: 'deploy --token=abc123 --verbose', expected: `deploy --token=${R} --verbose` },
   { rule: '--key value', input: 'mysql --password hunter2 --user bob', expected: `mysql --password ${R} --user bob` },
