@@ -651,7 +651,9 @@ const KEY = String.raw`[A-Za-z_][\w.-]*`;
 // What precedes a value: `key=`, `--key=`, `key: `, `"key": ` or `"key":`
 // (quotes maybe escaped), `--key `. The key itself is judged by isSensitiveKey.
 const KEY_BEFORE_VALUE = new RegExp(
-  String.raw`(?<![\w.-])-{0,2}(${KEY})(?:=|:[ ]+)|(\\?["'])(${KEY})\2[ ]*:[ ]*|(?<![\w-])--(${KEY})[ ]+(?!-)`, 'g');
+  String.raw`(?<![\w.-])-{0,2}(${KEY})(?:=|:[ ]+)|(\\?["'])(${KEY})\2:[ ]*|(?<![\w-])--(${KEY})[ ]+(?!-)`, 'g');
+// What every match of KEY_BEFORE_VALUE holds.
+const KEY_SEPARATOR = /=|: |["']:|--/;
 // After `Authorization: ` (or any sensitive key) the scheme word stays.
 const VALUE_AT = new RegExp(String.raw`(?:(?:bearer|basic)[ ]+)?(${VALUE})`, 'iy');
 // A bare `Bearer ` is followed by a token (8 or more token characters, not all
@@ -675,6 +677,7 @@ const TOKEN_FORMATS = [
   String.raw`hf_[A-Za-z0-9]{30,}`, // Hugging Face
   String.raw`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`, // JSON Web Tokens
 ];
+const TOKEN_PREFIX = /sk-|gh[pousr]_|github_pat_|glpat-|A[KS]IA|xox[abposr]-|AIza|npm_|hf_|eyJ/;
 const TOKENS = new RegExp(String.raw`(?:(?<![A-Za-z0-9_])|(?<=\x1b\[[0-9;]*m))(?:${TOKEN_FORMATS.join('|')})`, 'g');
 
 function redactedKeepingQuotes(value: string): string {
@@ -729,12 +732,14 @@ const slowPatterns: RegExp[] = [];
 /** `text` with every secret the rules of §8 find replaced by `[REDACTED]`. */
 function redactWith(rules: Redactor, text: string): string {
   let out = text;
+  // A rule runs only where the literal its matches hold is: most records the
+  // scan flags hold one secret, and a rule's regex costs more than the search.
   if (out.includes('-----BEGIN ')) out = out.replace(PEM_BLOCK, (_m, begin: string, end: string | undefined) => begin + REDACTED + (end ?? ''));
-  out = redactKeyValues(rules, out);
-  out = out.replace(BEARER, `$1${REDACTED}`);
-  out = out.replace(URL_PASSWORD, `$1${REDACTED}`);
-  out = out.replace(TOKENS, REDACTED);
-  out = out.replace(MYSQL_PASSWORD, REDACTED);
+  if (KEY_SEPARATOR.test(out)) out = redactKeyValues(rules, out);
+  if (out.includes('Bearer ')) out = out.replace(BEARER, `$1${REDACTED}`);
+  if (out.includes('://')) out = out.replace(URL_PASSWORD, `$1${REDACTED}`);
+  if (TOKEN_PREFIX.test(out)) out = out.replace(TOKENS, REDACTED);
+  if (out.includes(' -p')) out = out.replace(MYSQL_PASSWORD, REDACTED);
   if (rules.userPatterns.length > 0) out = redactUserPatterns(rules, out);
   return out;
 }
