@@ -227,8 +227,9 @@ test('a 10 MB message and a user pattern that backtracks badly finish, and the r
 // The pre-check: a chunk is only looked at where the scan flags it
 // ---------------------------------------------------------------------------
 
-// Every rule and token format, with a secret of its own that must not reach the file.
-const SECRET_SHAPES: { name: string; make: (secret: string, casing: (key: string) => string) => string }[] = [
+// Every rule and token format, with a secret of its own that must not reach the file;
+// `secret` fits a generated one to the format when it must (AWS: 16 capitals).
+const SECRET_SHAPES: { name: string; make: (secret: string, casing: (key: string) => string) => string; secret?: (s: string) => string }[] = [
   { name: 'key=value', make: (s, c) => `${c('db_password')}=${s}` },
   { name: 'key: value', make: (s, c) => `${c('api_key')}: ${s}` },
   { name: '"key": "value"', make: (s, c) => `{"${c('secret')}": "${s}"}` },
@@ -248,12 +249,12 @@ const SECRET_SHAPES: { name: string; make: (secret: string, casing: (key: string
   { name: 'ghr_', make: (s) => `ghr_${s}${s}` },
   { name: 'github_pat_', make: (s) => `github_pat_${s}${s}` },
   { name: 'glpat-', make: (s) => `glpat-${s}${s}` },
-  { name: 'AKIA', make: (s) => `AKIA${s.slice(0, 16).toUpperCase()}` },
-  { name: 'ASIA', make: (s) => `ASIA${s.slice(0, 16).toUpperCase()}` },
+  { name: 'AKIA', make: (s) => `AKIA${s}`, secret: (s) => s.slice(0, 16).toUpperCase() },
+  { name: 'ASIA', make: (s) => `ASIA${s}`, secret: (s) => s.slice(0, 16).toUpperCase() },
   { name: 'xoxb-', make: (s) => `xoxb-${s}` },
   { name: 'xoxp-', make: (s) => `xoxp-${s}` },
-  { name: 'AIza', make: (s) => `AIza${s}${s}`.slice(0, 39) },
-  { name: 'npm_', make: (s) => `npm_${s}${s}`.slice(0, 40) },
+  { name: 'AIza', make: (s) => `AIza${s}`, secret: (s) => `${s}${s}`.slice(0, 35) },
+  { name: 'npm_', make: (s) => `npm_${s}`, secret: (s) => `${s}${s}`.slice(0, 36) },
   { name: 'hf_', make: (s) => `hf_${s}${s}` },
   { name: 'JWT', make: (s) => `eyJhbGciOiJIUzI1NiJ9.eyJ${s}.${s}` },
   { name: 'PEM', make: (s) => `-----BEGIN PRIVATE KEY-----\n${s}\n-----END PRIVATE KEY-----` },
@@ -278,7 +279,7 @@ test('the pre-check never lets a secret through: every rule, at every offset wit
       for (const shape of SECRET_SHAPES) {
         for (let offset = 0; offset < 40; offset++) {
           const casing = CASINGS[offset % CASINGS.length];
-          const secret = nextSecret();
+          const secret = shape.secret?.(nextSecret()) ?? nextSecret();
           secrets.push(secret);
           // Offsets shift the secret across the scan's 32-byte blocks; "é" makes some chunks non-ASCII.
           const filler = (offset % 7 === 3 ? 'é' : '') + 'x'.repeat(offset);
@@ -296,6 +297,22 @@ test('the pre-check never lets a secret through: every rule, at every offset wit
     });
     const leaked = secrets.filter((secret) => text.includes(secret));
     assert.deepEqual(leaked, [], `${format}: secrets in the file`);
+  }
+});
+
+test('a secret after many non-ASCII characters in the same chunk is found: the scan counts bytes, the text UTF-16 units', async (t) => {
+  for (const format of ['text', 'json'] as const) {
+    const secrets: string[] = [];
+    const text = await logTo(t, { format }, (s) => {
+      for (let i = 0; i < 60; i++) {
+        // 3 bytes of UTF-8 for 1 unit, and 4 for 2: the byte offsets run ahead of the string's.
+        s.logger.info('€'.repeat(20 * i) + '𝄞'.repeat(i));
+        const secret = nextSecret();
+        secrets.push(secret);
+        s.logger.info(`step ${i} GITHUB_TOKEN=${secret}`);
+      }
+    });
+    assert.deepEqual(secrets.filter((secret) => text.includes(secret)), [], `${format}: secrets in the file`);
   }
 });
 
