@@ -651,7 +651,7 @@ const VALUE = String.raw`"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|\\"(?:(?!\\")[^\n])*\\"|[
 // or `"key":` (quotes maybe escaped), or `--key ` (key included). The regex
 // finds the separator, which V8 searches for fast; the key before it is read
 // by keyBefore, and judged by isSensitiveKey.
-const KEY_SEPARATOR = /=|:[ ]+|["']:[ ]*|--[A-Za-z_][\w.-]*[ ]+(?!-)/g;
+const KEY_SEPARATOR = /=|:[ ]+|["']:[ ]*|--(?=[A-Za-z_])/g;
 // What every match of KEY_SEPARATOR holds, to skip the search in most records.
 const KEY_SEPARATOR_HINT = /=|: |["']:|--/;
 const KEY_CHAR = /[\w.-]/;
@@ -664,22 +664,33 @@ function keyBefore(text: string, end: number): string {
   return KEY_START.exec(text.slice(start, end))?.[1] ?? '';
 }
 
-/** The key a separator found by KEY_SEPARATOR belongs to, or '' when it has none. */
-function keyOfSeparator(text: string, at: number, separator: string): string {
+/** The key a separator found by KEY_SEPARATOR belongs to, and where its value starts; undefined when it has none. */
+function keyOfSeparator(text: string, at: number, separator: string): { key: string; valueStart: number } | undefined {
   const first = separator[0];
   if (first === '-') {
-    // `--key value`: not inside a word (`a--b c`).
-    return at > 0 && /[\w-]/.test(text[at - 1]!) ? '' : separator.slice(2).trimEnd();
+    // `--key value`: not inside a word (`a--b c`); the value follows spaces and is no flag.
+    if (at > 0 && /[\w-]/.test(text[at - 1]!)) return undefined;
+    let keyEnd = at + 2;
+    while (keyEnd < text.length && KEY_CHAR.test(text[keyEnd]!)) keyEnd++;
+    let valueStart = keyEnd;
+    while (text[valueStart] === ' ') valueStart++;
+    if (valueStart === keyEnd || text[valueStart] === '-') return undefined;
+    return { key: text.slice(at + 2, keyEnd), valueStart };
   }
-  if (first !== '"' && first !== "'") return keyBefore(text, at);
+  const valueStart = at + separator.length;
+  if (first !== '"' && first !== "'") {
+    const key = keyBefore(text, at);
+    return key === '' ? undefined : { key, valueStart };
+  }
   // `"key":`: the opening quote is the closing one, escaped when that is.
   const escaped = text[at - 1] === '\\';
   const keyEnd = escaped ? at - 1 : at;
   const key = keyBefore(text, keyEnd);
   const open = keyEnd - key.length;
-  if (key === '' || text[open - 1] !== first || (escaped && text[open - 2] !== '\\')) return '';
-  return key;
+  if (key === '' || text[open - 1] !== first || (escaped && text[open - 2] !== '\\')) return undefined;
+  return { key, valueStart };
 }
+
 // After `Authorization: ` (or any sensitive key) the scheme word stays.
 const VALUE_AT = new RegExp(String.raw`(?:(?:bearer|basic)[ ]+)?(${VALUE})`, 'iy');
 // A bare `Bearer ` is followed by a token (8 or more token characters, not all
@@ -689,7 +700,27 @@ const URL_PASSWORD = /(?<![\w+.-])([A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:@/"'\\]*:)[^
 const PEM_BLOCK = /(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)(?:[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY-----)|[\s\S]*)/g;
 // `-p<password>` only after a MySQL or MariaDB client on the same line: in most
 // other commands `-p` is something else (`mkdir -p`, `ssh -p 22`, `grep -P`).
-const MYSQL_PASSWORD = /(?<=\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mysqlslap|mariadb|mariadb-dump|mariadb-admin)\b[^\n]{0,1024}[ ]-p)[^\s"'\\]+/g;
+// The flag is found first, then the client looked for in the 1,024 characters
+// of its line before it.
+const MYSQL_PASSWORD_FLAG = / -p(?=[^\s"'\\])/g;
+const MYSQL_CLIENT = /\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mysqlslap|mariadb|mariadb-dump|mariadb-admin)\b/;
+const MYSQL_PASSWORD = /[^\s"'\\]+/y;
+
+/** The password in `-p<password>` after a MySQL or MariaDB client on the same line. */
+function redactMysqlPasswords(text: string): string {
+  let out = '';
+  let done = 0;
+  MYSQL_PASSWORD_FLAG.lastIndex = 0;
+  for (let m = MYSQL_PASSWORD_FLAG.exec(text); m !== null; m = MYSQL_PASSWORD_FLAG.exec(text)) {
+    const before = text.slice(Math.max(0, m.index - 1024), m.index);
+    if (!MYSQL_CLIENT.test(before.slice(before.lastIndexOf('\n') + 1))) continue;
+    MYSQL_PASSWORD.lastIndex = MYSQL_PASSWORD_FLAG.lastIndex;
+    if (!MYSQL_PASSWORD.test(text)) continue;
+    out += text.slice(done, MYSQL_PASSWORD_FLAG.lastIndex) + REDACTED;
+    done = MYSQL_PASSWORD_FLAG.lastIndex = MYSQL_PASSWORD.lastIndex;
+  }
+  return done === 0 ? text : out + text.slice(done);
+}
 // Token formats, each at a word boundary (an ANSI colour code counts as one).
 const TOKEN_FORMATS = [
   String.raw`sk-[A-Za-z0-9_-]{20,}`, // OpenAI, Anthropic and other `sk-` API keys
@@ -703,26 +734,27 @@ const TOKEN_FORMATS = [
   String.raw`hf_[A-Za-z0-9]{30,}`, // Hugging Face
   String.raw`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`, // JSON Web Tokens
 ];
-const TOKEN_PREFIX = /sk-|gh[pousr]_|github_pat_|glpat-|A[KS]IA|xox[abposr]-|AIza|npm_|hf_|eyJ/;
-// The boundary is checked after a match (tokenAt): a lookbehind at the start
-// of the regex would stop V8 from searching for the prefixes, 4 times slower.
-const TOKENS = new RegExp(TOKEN_FORMATS.join('|'), 'g');
+const TOKEN_PREFIX = /sk-|gh[pousr]_|github_pat_|glpat-|A[KS]IA|xox[abposr]-|AIza|npm_|hf_|eyJ/g;
+// The prefixes are searched for first and the word boundary checked in code: a
+// lookbehind at the start of the regex would stop V8 from searching for them
+// (4 times slower); a token is then matched where a prefix at a boundary is.
+const TOKEN_AT = new RegExp(TOKEN_FORMATS.join('|'), 'y');
+const TOKEN_PREFIX_HINT = new RegExp(TOKEN_PREFIX.source);
 const WORD_CHAR_BEFORE = /[A-Za-z0-9_]$/;
 const ANSI_COLOUR_BEFORE = /\x1b\[[0-9;]*m$/;
 
-/** Every token at a word boundary replaced; a match inside a word is passed over by one character only. */
+/** Every token that starts at a word boundary replaced. */
 function redactTokens(text: string): string {
   let out = '';
   let done = 0;
-  TOKENS.lastIndex = 0;
-  for (let m = TOKENS.exec(text); m !== null; m = TOKENS.exec(text)) {
+  TOKEN_PREFIX.lastIndex = 0;
+  for (let m = TOKEN_PREFIX.exec(text); m !== null; m = TOKEN_PREFIX.exec(text)) {
     const before = text.slice(Math.max(0, m.index - 16), m.index);
-    if (WORD_CHAR_BEFORE.test(before) && !ANSI_COLOUR_BEFORE.test(before)) {
-      TOKENS.lastIndex = m.index + 1;
-      continue;
-    }
+    if (m.index < done || (WORD_CHAR_BEFORE.test(before) && !ANSI_COLOUR_BEFORE.test(before))) continue;
+    TOKEN_AT.lastIndex = m.index;
+    if (!TOKEN_AT.test(text)) continue;
     out += text.slice(done, m.index) + REDACTED;
-    done = TOKENS.lastIndex;
+    done = TOKEN_PREFIX.lastIndex = TOKEN_AT.lastIndex;
   }
   return done === 0 ? text : out + text.slice(done);
 }
@@ -740,9 +772,9 @@ function redactKeyValues(rules: Redactor, text: string): string {
   let done = 0;
   KEY_SEPARATOR.lastIndex = 0;
   for (let m = KEY_SEPARATOR.exec(text); m !== null; m = KEY_SEPARATOR.exec(text)) {
-    const key = keyOfSeparator(text, m.index, m[0]);
-    if (key === '' || !isSensitiveKey(rules, key)) continue;
-    VALUE_AT.lastIndex = KEY_SEPARATOR.lastIndex;
+    const found = keyOfSeparator(text, m.index, m[0]);
+    if (found === undefined || !isSensitiveKey(rules, found.key)) continue;
+    VALUE_AT.lastIndex = found.valueStart;
     const value = VALUE_AT.exec(text)?.[1];
     if (value === undefined) continue;
     out += text.slice(done, VALUE_AT.lastIndex - value.length) + redactedKeepingQuotes(value);
@@ -786,8 +818,8 @@ function redactWith(rules: Redactor, text: string): string {
   if (KEY_SEPARATOR_HINT.test(out)) out = redactKeyValues(rules, out);
   if (out.includes('Bearer ')) out = out.replace(BEARER, `$1${REDACTED}`);
   if (out.includes('://')) out = out.replace(URL_PASSWORD, `$1${REDACTED}`);
-  if (TOKEN_PREFIX.test(out)) out = redactTokens(out);
-  if (out.includes(' -p')) out = out.replace(MYSQL_PASSWORD, REDACTED);
+  if (TOKEN_PREFIX_HINT.test(out)) out = redactTokens(out);
+  if (out.includes(' -p')) out = redactMysqlPasswords(out);
   if (rules.userPatterns.length > 0) out = redactUserPatterns(rules, out);
   return out;
 }
