@@ -700,7 +700,7 @@ const URL_PASSWORD = /(?<![\w+.-])([A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:@/"'\\]*:)[^
 const PEM_BLOCK = /(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)(?:[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY-----)|[\s\S]*)/g;
 // `-p<password>` only after a MySQL or MariaDB client on the same line: in most
 // other commands `-p` is something else (`mkdir -p`, `ssh -p 22`, `grep -P`).
-// The flag is found first, then the client looked for in the 1,024 characters
+// The flag is found first, then the client looked for in the 256 characters
 // of its line before it.
 const MYSQL_PASSWORD_FLAG = / -p(?=[^\s"'\\])/g;
 const MYSQL_CLIENT = /\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mysqlslap|mariadb|mariadb-dump|mariadb-admin)\b/;
@@ -712,7 +712,7 @@ function redactMysqlPasswords(text: string): string {
   let done = 0;
   MYSQL_PASSWORD_FLAG.lastIndex = 0;
   for (let m = MYSQL_PASSWORD_FLAG.exec(text); m !== null; m = MYSQL_PASSWORD_FLAG.exec(text)) {
-    const before = text.slice(Math.max(0, m.index - 1024), m.index);
+    const before = text.slice(Math.max(0, m.index - 256), m.index);
     if (!MYSQL_CLIENT.test(before.slice(before.lastIndexOf('\n') + 1))) continue;
     MYSQL_PASSWORD.lastIndex = MYSQL_PASSWORD_FLAG.lastIndex;
     if (!MYSQL_PASSWORD.test(text)) continue;
