@@ -47,7 +47,16 @@ export interface LoggingOptions {
   env?: Record<string, string | undefined>;
   /** Extra fields for the session's first record (an application's version, say); default none. */
   header?: Record<string, unknown>;
+  /**
+   * Secrets replaced by `[REDACTED]` (design §8): `false` turns it off; an object adds key
+   * names (matched exactly, case-insensitively) and patterns to the built-in rules.
+   * Env `AUTOMAKE_LOG_REDACT` (`on`/`off`); default on.
+   */
+  redact?: RedactOption;
 }
+
+/** The `redact` option: on, off, or on with extra key names and patterns (design §8). */
+export type RedactOption = boolean | { keys?: string[]; patterns?: RegExp[] };
 
 /** Where a setting's value came from. */
 export type SettingSource = 'option' | 'environment' | 'default';
@@ -72,6 +81,7 @@ export interface LogSettings {
   maxSessionBytes: Setting<number>;
   maxTotalBytes: Setting<number>;
   minFreeBytes: Setting<number>;
+  redact: Setting<boolean>;
 }
 
 /** Options of `pruneOldLogs`. */
@@ -167,8 +177,8 @@ export class LoggingSetupError extends Error {
 }
 
 /** The defaults of the options that have a fixed one; `dir`'s is `defaultLogDir()`. */
-export const DEFAULTS: { readonly level: 'INFO'; readonly retentionDays: 7; readonly format: 'text'; readonly prefix: 'automake' } =
-  Object.freeze({ level: 'INFO', retentionDays: 7, format: 'text', prefix: 'automake' });
+export const DEFAULTS: { readonly level: 'INFO'; readonly retentionDays: 7; readonly format: 'text'; readonly prefix: 'automake'; readonly redact: true } =
+  Object.freeze({ level: 'INFO', retentionDays: 7, format: 'text', prefix: 'automake', redact: true });
 
 /** The environment variable behind each option that has one. */
 export const ENV_VARIABLES: {
@@ -179,6 +189,7 @@ export const ENV_VARIABLES: {
   readonly maxSessionBytes: 'AUTOMAKE_LOG_MAX_SESSION_SIZE';
   readonly maxTotalBytes: 'AUTOMAKE_LOG_MAX_TOTAL_SIZE';
   readonly minFreeBytes: 'AUTOMAKE_LOG_MIN_FREE';
+  readonly redact: 'AUTOMAKE_LOG_REDACT';
 } = Object.freeze({
   dir: 'AUTOMAKE_LOG_DIR',
   level: 'AUTOMAKE_LOG_LEVEL',
@@ -187,9 +198,10 @@ export const ENV_VARIABLES: {
   maxSessionBytes: 'AUTOMAKE_LOG_MAX_SESSION_SIZE',
   maxTotalBytes: 'AUTOMAKE_LOG_MAX_TOTAL_SIZE',
   minFreeBytes: 'AUTOMAKE_LOG_MIN_FREE',
+  redact: 'AUTOMAKE_LOG_REDACT',
 } as const);
 
-const OPTION_NAMES = new Set(['dir', 'level', 'retentionDays', 'format', 'prefix', 'maxSessionBytes', 'maxTotalBytes', 'minFreeBytes', 'env', 'header']);
+const OPTION_NAMES = new Set(['dir', 'level', 'retentionDays', 'format', 'prefix', 'maxSessionBytes', 'maxTotalBytes', 'minFreeBytes', 'env', 'header', 'redact']);
 
 // ---------------------------------------------------------------------------
 // Settings: an option, else its environment variable, else the default
@@ -251,6 +263,78 @@ function levelValue(level: LevelName): number {
 function parseFormat(text: string): LogFormat | undefined {
   const format = text.trim().toLowerCase();
   return format === 'text' || format === 'json' ? format : undefined;
+}
+
+const SWITCH_WORDS: Record<string, boolean> = { on: true, true: true, 1: true, yes: true, off: false, false: false, 0: false, no: false };
+
+function parseSwitch(text: string): boolean | undefined {
+  const word = text.trim().toLowerCase();
+  return Object.hasOwn(SWITCH_WORDS, word) ? SWITCH_WORDS[word] : undefined;
+}
+
+// A user pattern may repeat without bound this many times. Backtracking can
+// cost the slice's length to the power of their number: with 3 and slices of
+// USER_PATTERN_SLICE characters, a few milliseconds at worst.
+const MAX_UNBOUNDED_REPETITIONS = 3;
+
+/**
+ * Why a user pattern could backtrack without practical bound, or undefined: a
+ * repeated group that holds a repetition or an alternation (`(a+)+$`,
+ * `(a|aa)*$`: exponential), or more than MAX_UNBOUNDED_REPETITIONS of `*`, `+`,
+ * `{n,}` (`a*a*a*a*b`: a high power).
+ */
+function backtrackingRisk(source: string): string | undefined {
+  // Per open group: whether it holds a repetition or an alternation.
+  const groups: boolean[] = [];
+  const repeatsAt = (i: number) => source[i] === '*' || source[i] === '+' || /^\{\d*,\d*\}|^\{\d*[2-9]\d*\}|^\{\d{2,}\}/.test(source.slice(i, i + 12));
+  const unboundedAt = (i: number) => source[i] === '*' || source[i] === '+' || /^\{\d*,(\d{3,}|[2-9]\d)?\}/.test(source.slice(i, i + 12));
+  const markOuter = () => {
+    if (groups.length > 0) groups[groups.length - 1] = true;
+  };
+  let unbounded = 0;
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') groups.push(false);
+    else if (c === '|') markOuter();
+    else if (c === ')') {
+      const holds = groups.pop() === true;
+      if (holds && repeatsAt(i + 1)) return 'must not repeat a group that holds a repetition or an alternation, which can take exponential time';
+      if (holds || repeatsAt(i + 1)) markOuter();
+    } else if (repeatsAt(i)) markOuter();
+    if (!inClass && c !== '\\' && unboundedAt(i + (c === ')' ? 1 : 0)) && (c === ')' || repeatsAt(i))) unbounded++;
+  }
+  if (unbounded > MAX_UNBOUNDED_REPETITIONS) {
+    return `may repeat without bound (*, +, {n,}) at most ${MAX_UNBOUNDED_REPETITIONS} times, to bound its backtracking`;
+  }
+  return undefined;
+}
+
+function checkRedact(value: unknown): void {
+  if (typeof value === 'boolean') return;
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof RegExp) {
+    throw new TypeError(`"redact" must be true, false or { keys, patterns }: received ${describe(value)}`);
+  }
+  for (const key of Object.keys(value)) {
+    if (key !== 'keys' && key !== 'patterns') throw new TypeError(`Unknown "redact" option "${key}": expected keys or patterns`);
+  }
+  const { keys, patterns } = value as { keys?: unknown; patterns?: unknown };
+  if (keys !== undefined && (!Array.isArray(keys) || !keys.every((key) => typeof key === 'string' && key !== ''))) {
+    throw new TypeError(`"redact.keys" must be an array of non-empty strings: received ${describe(keys)}`);
+  }
+  if (patterns !== undefined && (!Array.isArray(patterns) || !patterns.every((pattern) => pattern instanceof RegExp))) {
+    throw new TypeError(`"redact.patterns" must be an array of regular expressions: received ${describe(patterns)}`);
+  }
+  for (const pattern of (patterns ?? []) as RegExp[]) {
+    const risk = backtrackingRisk(pattern.source);
+    if (risk !== undefined) throw new TypeError(`"redact.patterns" ${risk}: received ${String(pattern)}`);
+    if (pattern.test('')) {
+      throw new TypeError(`"redact.patterns" must not match the empty string: received ${String(pattern)}`);
+    }
+  }
 }
 
 function parseRetention(text: string): number | undefined {
@@ -369,6 +453,7 @@ function checkOptions(options: LoggingOptions): void {
   if (options.header !== undefined && !isPlainObject(options.header)) {
     throw new TypeError(`"header" must be a plain object of fields: received ${describe(options.header)}`);
   }
+  if (options.redact !== undefined) checkRedact(options.redact);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -426,6 +511,7 @@ export function resolveSettings(options: LoggingOptions = {}): ResolvedSettings 
   if (options.dir !== undefined) dir = { value: options.dir, source: 'option' };
   else if (env[variable]) dir = { value: env[variable]!, source: 'environment', variable };
   else dir = { value: defaultLogDir(env), source: 'default' };
+  const redact = resolveSetting(options.redact === undefined ? undefined : options.redact !== false, ENV_VARIABLES.redact, env, DEFAULTS.redact as boolean, parseSwitch);
   // The budget's defaults depend on the file system the logs are on (§6).
   const budget = defaultBudget(dir.value);
   const maxTotalBytes = resolveSetting(options.maxTotalBytes, ENV_VARIABLES.maxTotalBytes, env, budget.maxTotalBytes, parseSize);
@@ -433,10 +519,10 @@ export function resolveSettings(options: LoggingOptions = {}): ResolvedSettings 
   const maxSessionBytes = resolveSetting(options.maxSessionBytes, ENV_VARIABLES.maxSessionBytes, env, sessionDefault, parseSize);
   const minFreeBytes = resolveSetting(options.minFreeBytes, ENV_VARIABLES.minFreeBytes, env, budget.minFreeBytes, parseSize);
   const warnings = [
-    ...[level, retentionDays, format].map((setting: Setting<unknown>) => rejectedWarning(setting)),
+    ...[level, retentionDays, format, redact].map((setting: Setting<unknown>) => rejectedWarning(setting)),
     ...[maxSessionBytes, maxTotalBytes, minFreeBytes].map((setting) => rejectedWarning(setting, sizeText)),
   ].filter((w): w is string => w !== undefined);
-  return { settings: { dir, level, retentionDays, format, prefix, maxSessionBytes, maxTotalBytes, minFreeBytes }, warnings };
+  return { settings: { dir, level, retentionDays, format, prefix, redact, maxSessionBytes, maxTotalBytes, minFreeBytes }, warnings };
 }
 
 // ---------------------------------------------------------------------------
@@ -516,7 +602,9 @@ function formatTimestamp(ms: number): string {
   return cachedMsText;
 }
 
-function jsonReplacer(_key: string, value: unknown): unknown {
+function jsonReplacer(key: string, value: unknown): unknown {
+  // Every key at every depth of an extra field passes here (design §8, rule 1).
+  if (key !== '' && redactor !== null && isSensitiveKey(redactor, key)) return REDACTED;
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof Error) return serializeError(value);
   return value;
@@ -587,7 +675,7 @@ function quoteIfNeeded(text: string): string {
 
 function formatFieldsText(fields: Record<string, unknown>): string {
   let text = '';
-  for (const key of Object.keys(fields)) text += ' ' + quoteIfNeeded(key) + '=' + quoteIfNeeded(stringifyValue(fields[key]));
+  for (const key of Object.keys(fields)) text += ' ' + quoteIfNeeded(key) + '=' + quoteIfNeeded(stringifyValue(fieldValue(key, fields[key])));
   return text;
 }
 
@@ -598,7 +686,7 @@ const JSON_CORE_FIELDS = new Set(['level', 'time', 'pid', 'name', 'msg']);
 function formatFieldsJson(fields: Record<string, unknown>): string {
   let text = '';
   for (const key of Object.keys(fields)) {
-    const value = fields[key];
+    const value = fieldValue(key, fields[key]);
     if (value === undefined) continue;
     text += ',' + JSON.stringify(JSON_CORE_FIELDS.has(key) ? key + '_' : key) + ':' + toJson(value);
   }
@@ -647,6 +735,333 @@ function formatJsonRecord(time: number, level: number, prefixes: RecordPrefixes,
     line += extra instanceof Error ? ',"err":' + toJson(extra) : formatFieldsJson(extra);
   }
   return line + '}\n';
+}
+
+// ---------------------------------------------------------------------------
+// Redaction (design §8): secrets never reach the file
+// ---------------------------------------------------------------------------
+
+/** What replaces a secret. */
+const REDACTED = '[REDACTED]';
+
+// A key is sensitive when, lower-cased with `_` and `-` removed, it ends with
+// one of these or is one of the short names: `db_password`, `refreshToken`,
+// `OPENAI_API_KEY`, `x-api-key`; but not `author`, `max_tokens`, `tokens_used`.
+const SENSITIVE_KEY_ENDINGS = [
+  'password', 'passwd', 'passphrase', 'secret', 'token', 'apikey', 'accesskey', 'privatekey',
+  'authorization', 'cookie', 'credential', 'credentials', 'sessionid',
+];
+const SENSITIVE_KEY_NAMES = ['auth', 'pass', 'pwd'];
+const SENSITIVE_KEY = new RegExp(`^(?:${SENSITIVE_KEY_NAMES.join('|')})$|(?:${SENSITIVE_KEY_ENDINGS.join('|')})$`);
+// Keys seen are remembered, up to this many (a program logs few distinct keys).
+const KEY_CACHE_LIMIT = 10_000;
+
+// User patterns run on slices of at most this many characters, cut at a line
+// end or space where there is one, so that a pattern that backtracks badly on
+// a long text still has a bounded input.
+const USER_PATTERN_SLICE = 256;
+// A user pattern that has taken this long in all is dropped for the rest of the
+// session (with a WARNING), so that it cannot stall the program for ever.
+const USER_PATTERN_BUDGET_MS = 200;
+
+/** The rules in force: the built-in ones, plus the user's keys and patterns. */
+interface Redactor {
+  readonly userKeys: ReadonlySet<string>;
+  readonly userPatterns: { pattern: RegExp; spentMs: number }[];
+  readonly keyCache: Map<string, boolean>;
+}
+
+function makeRedactor(keys: readonly string[] = [], patterns: readonly RegExp[] = []): Redactor {
+  return {
+    userKeys: new Set(keys.map((key) => key.toLowerCase())),
+    // Our own global copy: every match is replaced, and the caller's lastIndex is never touched.
+    userPatterns: patterns.map((p) => ({ pattern: new RegExp(p.source, p.flags.includes('g') ? p.flags : p.flags + 'g'), spentMs: 0 })),
+    keyCache: new Map(),
+  };
+}
+
+// The rules records are redacted with; null when redaction is off. Set by
+// initLogging; the defaults until then (records held before it, stderr's last resort).
+let redactor: Redactor | null = makeRedactor();
+
+function isSensitiveKey(rules: Redactor, key: string): boolean {
+  let sensitive = rules.keyCache.get(key);
+  if (sensitive === undefined) {
+    const lower = key.toLowerCase();
+    sensitive = SENSITIVE_KEY.test(lower.replace(/[_-]/g, '')) || rules.userKeys.has(lower);
+    if (rules.keyCache.size < KEY_CACHE_LIMIT) rules.keyCache.set(key, sensitive);
+  }
+  return sensitive;
+}
+
+/** An extra field's value as it may be written: `[REDACTED]` when its key is sensitive. */
+function fieldValue(key: string, value: unknown): unknown {
+  return redactor !== null && isSensitiveKey(redactor, key) ? REDACTED : value;
+}
+
+// --- Rule 2: secrets in text -------------------------------------------------
+
+// A value after a sensitive key: quoted (quotes kept), quoted with escaped quotes
+// (inside a quoted field of a text record), or bare up to a space, quote,
+// backslash, `,`, `;` or `&` (the ends of a value in a command line, a query
+// string or a connection string). An object or array (`"auth": {`) is no value:
+// its own keys are looked at instead.
+const VALUE = String.raw`"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|\\"(?:(?!\\")[^\n])*\\"|[^\s"'\\,;&{[][^\s"'\\,;&]*`;
+// What comes between a key and its value: `key=`, `--key=`, `key: `, `"key": `
+// or `"key":` (quotes maybe escaped), or `--key ` (key included). The regex
+// finds the separator, which V8 searches for fast; the key before it is read
+// by keyBefore, and judged by isSensitiveKey.
+const KEY_SEPARATOR = /=|:[ ]+|["']:[ ]*|--(?=[A-Za-z_])/g;
+// What every match of KEY_SEPARATOR holds, to skip the search in most records.
+const KEY_SEPARATOR_HINT = /=|: |["']:|--/;
+const KEY_CHAR = /[\w.-]/;
+const KEY_START = /^-{0,2}([A-Za-z_][\w.-]*)$/;
+
+/** The key that ends just before `end` in `text` (`--` and all), or '' when there is none. */
+function keyBefore(text: string, end: number): string {
+  let start = end;
+  while (start > 0 && KEY_CHAR.test(text[start - 1]!)) start--;
+  return KEY_START.exec(text.slice(start, end))?.[1] ?? '';
+}
+
+/** The key a separator found by KEY_SEPARATOR belongs to, and where its value starts; undefined when it has none. */
+function keyOfSeparator(text: string, at: number, separator: string): { key: string; valueStart: number } | undefined {
+  const first = separator[0];
+  if (first === '-') {
+    // `--key value`: not inside a word (`a--b c`); the value follows spaces and is no flag.
+    if (at > 0 && /[\w-]/.test(text[at - 1]!)) return undefined;
+    let keyEnd = at + 2;
+    while (keyEnd < text.length && KEY_CHAR.test(text[keyEnd]!)) keyEnd++;
+    let valueStart = keyEnd;
+    while (text[valueStart] === ' ') valueStart++;
+    if (valueStart === keyEnd || text[valueStart] === '-') return undefined;
+    return { key: text.slice(at + 2, keyEnd), valueStart };
+  }
+  const valueStart = at + separator.length;
+  if (first !== '"' && first !== "'") {
+    const key = keyBefore(text, at);
+    return key === '' ? undefined : { key, valueStart };
+  }
+  // `"key":`: the opening quote is the closing one, escaped when that is.
+  const escaped = text[at - 1] === '\\';
+  const keyEnd = escaped ? at - 1 : at;
+  const key = keyBefore(text, keyEnd);
+  const open = keyEnd - key.length;
+  if (key === '' || text[open - 1] !== first || (escaped && text[open - 2] !== '\\')) return undefined;
+  return { key, valueStart };
+}
+
+// After `Authorization: ` (or any sensitive key) the scheme word stays.
+const VALUE_AT = new RegExp(String.raw`(?:(?:bearer|basic)[ ]+)?(${VALUE})`, 'iy');
+// A bare `Bearer ` is followed by a token (8 or more token characters, not all
+// letters), so that prose ("the Bearer of bad news") is left alone.
+const BEARER = /(?<![\w-])(Bearer[ ]+)(?=[A-Za-z0-9._~+/-]{8})(?=[A-Za-z]*[0-9._~+/-])[A-Za-z0-9._~+/-]+=*/g;
+const URL_PASSWORD = /(?<![\w+.-])([A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:@/"'\\]*:)[^\s@/"'\\]+(?=@)/g;
+const PEM_BLOCK = /(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)(?:[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY-----)|[\s\S]*)/g;
+// `-p<password>` only after a MySQL or MariaDB client on the same line: in most
+// other commands `-p` is something else (`mkdir -p`, `ssh -p 22`, `grep -P`).
+// The flag is found first, then the client looked for in the 256 characters
+// of its line before it.
+const MYSQL_PASSWORD_FLAG = / -p(?=[^\s"'\\])/g;
+const MYSQL_CLIENT = /\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mysqlslap|mariadb|mariadb-dump|mariadb-admin)\b/;
+const MYSQL_PASSWORD = /[^\s"'\\]+/y;
+
+/** The password in `-p<password>` after a MySQL or MariaDB client on the same line. */
+function redactMysqlPasswords(text: string): string {
+  let out = '';
+  let done = 0;
+  MYSQL_PASSWORD_FLAG.lastIndex = 0;
+  for (let m = MYSQL_PASSWORD_FLAG.exec(text); m !== null; m = MYSQL_PASSWORD_FLAG.exec(text)) {
+    const before = text.slice(Math.max(0, m.index - 256), m.index);
+    if (!MYSQL_CLIENT.test(before.slice(before.lastIndexOf('\n') + 1))) continue;
+    MYSQL_PASSWORD.lastIndex = MYSQL_PASSWORD_FLAG.lastIndex;
+    if (!MYSQL_PASSWORD.test(text)) continue;
+    out += text.slice(done, MYSQL_PASSWORD_FLAG.lastIndex) + REDACTED;
+    done = MYSQL_PASSWORD_FLAG.lastIndex = MYSQL_PASSWORD.lastIndex;
+  }
+  return done === 0 ? text : out + text.slice(done);
+}
+// Token formats, each at a word boundary (an ANSI colour code counts as one).
+const TOKEN_FORMATS = [
+  String.raw`sk-[A-Za-z0-9_-]{20,}`, // OpenAI, Anthropic and other `sk-` API keys
+  String.raw`gh[pousr]_[A-Za-z0-9]{20,}`, // GitHub
+  String.raw`github_pat_[A-Za-z0-9_]{20,}`,
+  String.raw`glpat-[A-Za-z0-9_-]{20,}`, // GitLab
+  String.raw`(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])`, // AWS access key IDs
+  String.raw`xox[abposr]-[A-Za-z0-9-]{10,}`, // Slack
+  String.raw`AIza[A-Za-z0-9_-]{35}`, // Google
+  String.raw`npm_[A-Za-z0-9]{36}`, // npm
+  String.raw`hf_[A-Za-z0-9]{30,}`, // Hugging Face
+  String.raw`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`, // JSON Web Tokens
+];
+const TOKEN_PREFIX = /sk-|gh[pousr]_|github_pat_|glpat-|A[KS]IA|xox[abposr]-|AIza|npm_|hf_|eyJ/g;
+// The prefixes are searched for first and the word boundary checked in code: a
+// lookbehind at the start of the regex would stop V8 from searching for them
+// (4 times slower); a token is then matched where a prefix at a boundary is.
+const TOKEN_AT = new RegExp(TOKEN_FORMATS.join('|'), 'y');
+const TOKEN_PREFIX_HINT = new RegExp(TOKEN_PREFIX.source);
+const WORD_CHAR_BEFORE = /[A-Za-z0-9_]$/;
+const ANSI_COLOUR_BEFORE = /\x1b\[[0-9;]*m$/;
+
+/** Every token that starts at a word boundary replaced. */
+function redactTokens(text: string): string {
+  let out = '';
+  let done = 0;
+  TOKEN_PREFIX.lastIndex = 0;
+  for (let m = TOKEN_PREFIX.exec(text); m !== null; m = TOKEN_PREFIX.exec(text)) {
+    const before = text.slice(Math.max(0, m.index - 16), m.index);
+    if (m.index < done || (WORD_CHAR_BEFORE.test(before) && !ANSI_COLOUR_BEFORE.test(before))) continue;
+    TOKEN_AT.lastIndex = m.index;
+    if (!TOKEN_AT.test(text)) continue;
+    out += text.slice(done, m.index) + REDACTED;
+    done = TOKEN_PREFIX.lastIndex = TOKEN_AT.lastIndex;
+  }
+  return done === 0 ? text : out + text.slice(done);
+}
+
+function redactedKeepingQuotes(value: string): string {
+  if (value === REDACTED) return value;
+  if (value.startsWith('\\"')) return `\\"${REDACTED}\\"`;
+  if (value[0] === '"' || value[0] === "'") return value[0] + REDACTED + value[0];
+  return REDACTED;
+}
+
+/** The values of sensitive keys in `key=value`, `key: value`, `"key": "value"`, `--key=value`, `--key value`. */
+function redactKeyValues(rules: Redactor, text: string): string {
+  let out = '';
+  let done = 0;
+  KEY_SEPARATOR.lastIndex = 0;
+  for (let m = KEY_SEPARATOR.exec(text); m !== null; m = KEY_SEPARATOR.exec(text)) {
+    const found = keyOfSeparator(text, m.index, m[0]);
+    if (found === undefined || !isSensitiveKey(rules, found.key)) continue;
+    VALUE_AT.lastIndex = found.valueStart;
+    const value = VALUE_AT.exec(text)?.[1];
+    if (value === undefined) continue;
+    out += text.slice(done, VALUE_AT.lastIndex - value.length) + redactedKeepingQuotes(value);
+    done = KEY_SEPARATOR.lastIndex = VALUE_AT.lastIndex;
+  }
+  return done === 0 ? text : out + text.slice(done);
+}
+
+/** Every match of the user's patterns, a bounded slice at a time; a pattern over its time budget is dropped. */
+function redactUserPatterns(rules: Redactor, text: string): string {
+  for (const user of rules.userPatterns) {
+    if (user.spentMs > USER_PATTERN_BUDGET_MS) continue;
+    let out = '';
+    let start = 0;
+    while (start < text.length && user.spentMs <= USER_PATTERN_BUDGET_MS) {
+      let end = Math.min(text.length, start + USER_PATTERN_SLICE);
+      if (end < text.length) {
+        const cut = Math.max(text.lastIndexOf('\n', end), text.lastIndexOf(' ', end));
+        if (cut > start + USER_PATTERN_SLICE / 2) end = cut;
+      }
+      const started = Date.now();
+      out += text.slice(start, end).replace(user.pattern, REDACTED);
+      user.spentMs += Date.now() - started;
+      start = end;
+    }
+    text = out + text.slice(start);
+    if (user.spentMs > USER_PATTERN_BUDGET_MS) slowPatterns.push(user.pattern);
+  }
+  return text;
+}
+
+// Patterns dropped for being slow, to be reported by the session as WARNING records.
+const slowPatterns: RegExp[] = [];
+
+/** `text` with every secret the rules of §8 find replaced by `[REDACTED]`. */
+function redactWith(rules: Redactor, text: string): string {
+  let out = text;
+  // A rule runs only where the literal its matches hold is: most records the
+  // scan flags hold one secret, and a rule's regex costs more than the search.
+  if (out.includes('-----BEGIN ')) out = out.replace(PEM_BLOCK, (_m, begin: string, end: string | undefined) => begin + REDACTED + (end ?? ''));
+  if (KEY_SEPARATOR_HINT.test(out)) out = redactKeyValues(rules, out);
+  if (out.includes('Bearer ')) out = out.replace(BEARER, `$1${REDACTED}`);
+  if (out.includes('://')) out = out.replace(URL_PASSWORD, `$1${REDACTED}`);
+  if (TOKEN_PREFIX_HINT.test(out)) out = redactTokens(out);
+  if (out.includes(' -p')) out = redactMysqlPasswords(out);
+  if (rules.userPatterns.length > 0) out = redactUserPatterns(rules, out);
+  return out;
+}
+
+/**
+ * `text` with the secrets that §8 lists replaced by `[REDACTED]`: what the log
+ * does to every record. Uses the active session's keys and patterns (the
+ * built-in rules alone before `initLogging`, or when redaction is off).
+ */
+export function redactText(text: string): string {
+  return redactWith(redactor ?? DEFAULT_REDACTOR, text);
+}
+const DEFAULT_REDACTOR = makeRedactor();
+
+/** One formatted record (newline included) with its secrets redacted. */
+function redactRecord(rules: Redactor, record: string, json: boolean): string {
+  const body = record.endsWith('\n') ? record.slice(0, -1) : record;
+  if (!json) {
+    const redacted = redactWith(rules, body);
+    return redacted === body ? record : redacted + '\n';
+  }
+  // A JSON record is redacted in its strings, decoded, so that the rules see
+  // the text as logged and the record stays valid JSON.
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    const redacted = redactWith(rules, body);
+    return redacted === body ? record : redacted + '\n';
+  }
+  let changed = false;
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') {
+      const redacted = redactWith(rules, value);
+      if (redacted !== value) changed = true;
+      return redacted;
+    }
+    if (typeof value === 'object' && value !== null) {
+      const container = value as Record<string, unknown>;
+      for (const key of Object.keys(container)) container[key] = walk(container[key]);
+    }
+    return value;
+  };
+  const redacted = walk(parsed);
+  return changed ? JSON.stringify(redacted) + '\n' : record;
+}
+
+/** The index where the record holding `chunk[i]` starts: a line start that is not a continuation line. */
+function recordStart(chunk: string, i: number): number {
+  let start = chunk.lastIndexOf('\n', i - 1) + 1;
+  while (start > 0 && chunk.charCodeAt(start) === 0x20) start = chunk.lastIndexOf('\n', start - 2) + 1;
+  return start;
+}
+
+/** The index just past the record holding `chunk[i]`, its newline included. */
+function recordEnd(chunk: string, i: number): number {
+  let end = chunk.indexOf('\n', i);
+  while (end >= 0 && chunk.charCodeAt(end + 1) === 0x20) end = chunk.indexOf('\n', end + 1);
+  return end < 0 ? chunk.length : end + 1;
+}
+
+/** A record made safe to write: its secrets redacted (unless `rules` is null), its control characters escaped. */
+function cleanRecord(rules: Redactor | null, record: string, json: boolean): string {
+  const redacted = rules === null ? record : redactRecord(rules, record, json);
+  return json ? escapeJsonChunk(redacted) : escapeTextChunk(redacted);
+}
+
+/** Every record of `chunk` made safe to write, without the scan: for huge chunks, hosts without WebAssembly, and stderr. */
+function cleanChunk(rules: Redactor | null, chunk: string, json: boolean): string {
+  let out = '';
+  let done = 0;
+  for (let from = 0; from < chunk.length;) {
+    const to = recordEnd(chunk, from);
+    const record = chunk.slice(from, to);
+    const clean = cleanRecord(rules, record, json);
+    if (clean !== record) {
+      out += chunk.slice(done, from) + clean;
+      done = to;
+    }
+    from = to;
+  }
+  return done === 0 ? chunk : out + chunk.slice(done);
 }
 
 // ---------------------------------------------------------------------------
@@ -1135,97 +1550,263 @@ const INFLIGHT_STALL_MS = 1000;
 // every character takes 3 bytes of UTF-8.
 const SCRATCH_BYTES = 3 * (CHUNK_CHARS + 16 * 1024);
 
-// A 227-byte WebAssembly module, built with `wat2wasm` from this source:
+// The chunk scan: one pass over a chunk's UTF-8 bytes, 32 at a time, in
+// WebAssembly SIMD. Each byte is classified by two table lookups (its low and
+// its high nibble), which gives three sets of flags: "single" (the byte alone
+// is of interest), "first" and "second" (a pair of adjacent bytes is). A chunk
+// with no single and no pair needs neither escaping nor redaction, and goes
+// out as it was encoded. The tables are built from TRIGGERS below; a byte set
+// that is not a product of a low-nibble set and a high-nibble set is widened
+// to the smallest one that is, which can only flag more, never less.
+//
+// A 369-byte module, built with `wat2wasm` from this source:
 //
 // (module
 //   (memory (export "memory") 5)
-//   ;; 1 when bytes [0, len) hold a control byte other than tab and newline,
-//   ;; DEL, or 0xC2 (the lead byte of U+0080..U+00BF, where the C1 controls are)
-//   (func (export "hasControl") (param $len i32) (result i32)
-//     (local $i i32) (local $v v128) (local $end i32)
-//     (local.set $end (i32.and (local.get $len) (i32.const -16)))
-//     (block $done (loop $blocks                     ;; sixteen bytes at a time
+//   ;; Tables at 0..95: first-lo, first-hi, second-lo, second-hi, single-lo,
+//   ;; single-hi. Bytes to scan from 96; [len, len + 32) must be spaces. Returns
+//   ;; the offset of the first 32-byte block at or after $from holding a single
+//   ;; or a pair (which may start at the block's offset - 1), or -1.
+//   (func (export "scan") (param $from i32) (param $len i32) (result i32)
+//     (local $i i32) (local $end i32) (local $v v128) (local $lo v128) (local $hi v128)
+//     (local $f v128) (local $fprev v128) (local $hit v128)
+//     (local $flo v128) (local $fhi v128) (local $slo v128) (local $shi v128)
+//     (local $xlo v128) (local $xhi v128) (local $nib v128)
+//     (local.set $flo (v128.load (i32.const 0)))   ;; and so on for the other five
+//     ...
+//     (local.set $nib (i8x16.splat (i32.const 15)))
+//     (local.set $i (i32.add (local.get $from) (i32.const 96)))
+//     (local.set $end (i32.add (local.get $len) (i32.const 96)))
+//     (block $done (loop $blocks
 //       (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+//       ;; first 16 bytes: classify, pairs across the previous block's last byte
 //       (local.set $v (v128.load (local.get $i)))
-//       (if (v128.any_true (v128.or
-//             (v128.andnot (i8x16.lt_u (local.get $v) (i8x16.splat (i32.const 0x20)))
-//                          (v128.or (i8x16.eq (local.get $v) (i8x16.splat (i32.const 9)))
-//                                   (i8x16.eq (local.get $v) (i8x16.splat (i32.const 10)))))
-//             (v128.or (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x7f)))
-//                      (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0xc2))))))
-//         (then (return (i32.const 1))))
-//       (local.set $i (i32.add (local.get $i) (i32.const 16)))
+//       (local.set $lo (v128.and (local.get $v) (local.get $nib)))
+//       (local.set $hi (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $nib)))
+//       (local.set $f (v128.and (i8x16.swizzle (local.get $flo) (local.get $lo)) (i8x16.swizzle (local.get $fhi) (local.get $hi))))
+//       (local.set $hit (v128.or
+//         (v128.and (i8x16.shuffle 31 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 (local.get $f) (local.get $fprev))
+//                   (v128.and (i8x16.swizzle (local.get $slo) (local.get $lo)) (i8x16.swizzle (local.get $shi) (local.get $hi))))
+//         (v128.and (i8x16.swizzle (local.get $xlo) (local.get $lo)) (i8x16.swizzle (local.get $xhi) (local.get $hi)))))
+//       ;; next 16 bytes: the same, with $fprev and $f swapped
+//       ...
+//       (if (v128.any_true (v128.or (local.get $hit) ...)) (then (return (i32.sub (local.get $i) (i32.const 96)))))
+//       (local.set $i (i32.add (local.get $i) (i32.const 32)))
 //       (br $blocks)))
-//     (block $tailDone (loop $tail                   ;; then the last few, one by one
-//       (br_if $tailDone (i32.ge_u (local.get $i) (local.get $len)))
-//       (local.set $end (i32.load8_u (local.get $i)))
-//       (if (i32.or (i32.and (i32.lt_u (local.get $end) (i32.const 0x20))
-//                            (i32.and (i32.ne (local.get $end) (i32.const 9)) (i32.ne (local.get $end) (i32.const 10))))
-//                   (i32.or (i32.eq (local.get $end) (i32.const 0x7f)) (i32.eq (local.get $end) (i32.const 0xc2))))
-//         (then (return (i32.const 1))))
-//       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-//       (br $tail)))
-//     (i32.const 0)))
-const CONTROL_SCAN_WASM = 'AGFzbQEAAAABBgFgAX8BfwMCAQAFAwEABQcXAgZtZW1vcnkCAApoYXNDb250cm9sAAAKrgEBqwEDAX8BewF/IABBcHEhAwJAA0AgASADTw0BIAH9AAQAIQIgAkEg/Q/9JiACQQn9D/0jIAJBCv0P/SP9UP1PIAJB/wD9D/0jIAJBwgH9D/0j/VD9UP1TBEBBAQ8LIAFBEGohAQwACwsCQANAIAEgAE8NASABLQAAIQMgA0EgSSADQQlHIANBCkdxcSADQf8ARiADQcIBRnJyBEBBAQ8LIAFBAWohAQwACwtBAAs=';
+//     (i32.const -1)))
+const CHUNK_SCAN_WASM = 'AGFzbQEAAAABBwFgAn9/AX8DAgEABQMBAAUHEQIGbWVtb3J5AgAEc2NhbgAACsECAb4CAgJ/DXtBAP0ABAAhCkEQ/QAEACELQSD9AAQAIQxBMP0ABAAhDUHAAP0ABAAhDkHQAP0ABAAhD0EP/Q8hECAAQeAAaiECIAFB4ABqIQMCQANAIAIgA08NASAC/QAEACEEIAQgEP1OIQUgBEEE/Y0BIBD9TiEGIAogBf0OIAsgBv0O/U4hByAHIAj9DR8AAQIDBAUGBwgJCgsMDQ4gDCAF/Q4gDSAG/Q79Tv1OIA4gBf0OIA8gBv0O/U79UCEJIAL9AAQQIQQgBCAQ/U4hBSAEQQT9jQEgEP1OIQYgCiAF/Q4gCyAG/Q79TiEIIAkgCCAH/Q0fAAECAwQFBgcICQoLDA0OIAwgBf0OIA0gBv0O/U79TiAOIAX9DiAPIAb9Dv1O/VD9UP1TBEAgAkHgAGsPCyACQSBqIQIMAAsLQX8L';
+const SCAN_TABLES_BYTES = 96;
+const SCAN_BLOCK = 32;
+
+const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const byteRange = (from: number, to: number) => String.fromCharCode(...Array.from({ length: to - from + 1 }, (_, i) => from + i));
+// Control characters to escape (design §2): C0 but tab and newline, DEL, and
+// 0xC2, the lead byte of U+0080..U+00BF where the C1 controls are. In four
+// sets, as a set must be a product of low and high nibbles not to flag tab and newline.
+const CONTROL_BYTES = [byteRange(0x00, 0x08) + byteRange(0x0b, 0x0f), byteRange(0x10, 0x1f), '\x7f', '\xc2'];
+/**
+ * What the scan flags for redaction. Every match of a built-in rule of §8 holds
+ * one of these, so a chunk without any needs no rule run on it (tests/redact.test.ts
+ * proves it rule by rule); ordinary records hold none. Pairs are a byte of the
+ * first string followed by a byte of the second.
+ */
+const TRIGGERS = {
+  singles: ['=', '_'], // `key=value`, `--key=value`; `ghp_`, `github_pat_`, `npm_`, `hf_`
+  pairs: [
+    [':', ' /'], // `key: value`, `Authorization: `; `scheme://user:password@`
+    ['-', LETTERS], // `--key value`, `-p<password>`, `-----BEGIN`
+    [LETTERS, '-'], // `sk-`, `glpat-`, `xoxb-`
+    ['Iy', 'AJqz'], // `AKIA`, `ASIA`, `AIza`, `eyJ`
+    ['B', 'e'], // `Bearer`
+  ] as [string, string][],
+  // `"key":`; in a JSON record a quote in a message is escaped, and every field has `":`.
+  quotedKey: { text: ['"', ':'], json: ['\\', '"'] } as Record<LogFormat, [string, string]>,
+};
+
+/** The scan's six nibble tables for a format, with or without the triggers of redaction. */
+function scanTables(format: LogFormat, redact: boolean): Uint8Array {
+  const tables = new Uint8Array(SCAN_TABLES_BYTES);
+  const mark = (bytes: string, table: number, bit: number) => {
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes.charCodeAt(i);
+      const low = table + (b & 15);
+      const high = table + 16 + (b >> 4);
+      tables[low] = tables[low]! | bit;
+      tables[high] = tables[high]! | bit;
+    }
+  };
+  // Each set gets a bit of its own, so that one set's low nibbles do not pair with another's high ones.
+  const singles = redact ? [...CONTROL_BYTES, ...TRIGGERS.singles] : CONTROL_BYTES;
+  singles.forEach((bytes, k) => mark(bytes, 64, 1 << k));
+  if (redact) {
+    [...TRIGGERS.pairs, TRIGGERS.quotedKey[format]].forEach(([first, second], k) => {
+      mark(first, 0, 1 << k);
+      mark(second, 32, 1 << k);
+    });
+  }
+  return tables;
+}
 
 // The little of WebAssembly used here, declared locally: @types/node does not
 // declare it, and a global declaration would clash in projects using the DOM lib.
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: { memory: { buffer: ArrayBuffer }; hasControl: (length: number) => number } };
+  Instance: new (module: object) => { exports: { memory: { buffer: ArrayBuffer }; scan: (from: number, length: number) => number } };
 }
 
-/** The scanner's memory (SCRATCH_BYTES of it as a Buffer) and function; null where WebAssembly is unavailable. */
-function loadControlScanner(): { memory: Buffer; hasControl: (length: number) => number } | null {
+/** The scanner's memory (SCRATCH_BYTES of it, plus padding, as a Buffer) and function; null where WebAssembly is unavailable. */
+function loadChunkScanner(tables: Uint8Array): { memory: Buffer; scan: (from: number, length: number) => number } | null {
   try {
     const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
     if (wasm === undefined) return null;
-    const { exports } = new wasm.Instance(new wasm.Module(Buffer.from(CONTROL_SCAN_WASM, 'base64')));
-    return { memory: Buffer.from(exports.memory.buffer, 0, SCRATCH_BYTES), hasControl: exports.hasControl };
+    const { exports } = new wasm.Instance(new wasm.Module(Buffer.from(CHUNK_SCAN_WASM, 'base64')));
+    new Uint8Array(exports.memory.buffer).set(tables);
+    return { memory: Buffer.from(exports.memory.buffer, SCAN_TABLES_BYTES, SCRATCH_BYTES + SCAN_BLOCK), scan: exports.scan };
   } catch {
-    // node --jitless, or a host without WebAssembly SIMD: the regex does it all.
+    // node --jitless, or a host without WebAssembly SIMD: every chunk takes the slow path.
     return null;
   }
 }
 
 /**
- * Turns a chunk of records into UTF-8 with control characters escaped. Escaping
- * with a regex first flattens the chunk's string and then checks it a character
- * at a time, which cost a quarter of a record's whole time; scanning the encoded
- * bytes sixteen at a time costs a tenth of that. Only a chunk that may hold a
- * control character (rare: 0xC2 also leads harmless characters such as "°") is
- * escaped with the regex and encoded again.
+ * Turns a chunk of records into UTF-8 with secrets redacted (§8) and control
+ * characters escaped (§2). Running a dozen rules over every record would cost
+ * more than the rest of logging; one SIMD scan of the encoded bytes finds the
+ * few places where a rule could match or a control character is, and only the
+ * records around them are looked at and, when they change, written anew among
+ * the bytes of the others. A chunk with none goes out as it was encoded.
  */
 class ChunkEncoder {
-  private readonly escape: (chunk: string) => string;
+  private readonly json: boolean;
+  private readonly rules: Redactor | null;
   // Made at the first chunk, so that initLogging does not pay for compiling.
   private scratch: Buffer | null = null;
-  private hasControl: ((length: number) => number) | null = null;
+  private scan: ((from: number, length: number) => number) | null = null;
+  // Where a chunk with records written anew is assembled; grown when they make it longer.
+  private output: Buffer | null = null;
 
-  constructor(escape: (chunk: string) => string) {
-    this.escape = escape;
+  constructor(format: LogFormat, rules: Redactor | null) {
+    this.json = format === 'json';
+    this.rules = rules;
   }
 
-  /** How many bytes `text` takes once encoded; leaves the scratch buffer alone. */
+  /** How many bytes `text` takes once made safe and encoded; leaves the scratch buffer alone. */
   byteLength(text: string): number {
-    return Buffer.byteLength(this.escape(text), 'utf8');
+    return Buffer.byteLength(cleanChunk(this.rules, text, this.json), 'utf8');
   }
 
-  /** The chunk's bytes: a view of the scratch buffer, valid until the next call, or a new Buffer for a huge chunk. */
+  /** The chunk's bytes: a view of a reused buffer, valid until the next call, or a new Buffer for a huge chunk. */
   encode(chunk: string): Buffer {
-    if (chunk.length * 3 > SCRATCH_BYTES) return Buffer.from(this.escape(chunk), 'utf8');
+    if (chunk.length * 3 > SCRATCH_BYTES) return Buffer.from(this.cleanAll(chunk), 'utf8');
     if (this.scratch === null) {
-      const scanner = loadControlScanner();
+      const scanner = loadChunkScanner(scanTables(this.json ? 'json' : 'text', this.rules !== null));
       this.scratch = scanner?.memory ?? Buffer.allocUnsafe(SCRATCH_BYTES);
-      this.hasControl = scanner?.hasControl ?? null;
+      this.scan = scanner?.scan ?? null;
     }
-    if (this.hasControl !== null) {
-      const length = this.scratch.write(chunk, 0, 'utf8');
-      if (this.hasControl(length) === 0) return this.scratch.subarray(0, length);
+    if (this.scan === null) {
+      const clean = this.cleanAll(chunk);
+      return clean.length * 3 > SCRATCH_BYTES ? Buffer.from(clean, 'utf8') : this.scratch.subarray(0, this.scratch.write(clean, 0, 'utf8'));
     }
-    const escaped = this.escape(chunk);
-    if (escaped.length * 3 > SCRATCH_BYTES) return Buffer.from(escaped, 'utf8');
-    return this.scratch.subarray(0, this.scratch.write(escaped, 0, 'utf8'));
+    const length = this.scratch.write(chunk, 0, 'utf8');
+    this.scratch.fill(0x20, length, length + SCAN_BLOCK);
+    // User patterns can match anything: with some, every record is looked at.
+    const everyRecord = this.rules !== null && this.rules.userPatterns.length > 0;
+    const first = everyRecord ? 0 : this.scan(0, length);
+    if (first < 0) return this.scratch.subarray(0, length);
+    return this.cleanFlagged(chunk, length, first, everyRecord);
+  }
+
+  private cleanAll(chunk: string): string {
+    return this.withSlowPatternWarnings(cleanChunk(this.rules, chunk, this.json));
+  }
+
+  /**
+   * The records around each block the scan flagged (or all of them), made safe.
+   * The scan counts bytes, the string UTF-16 units: the same when the chunk is
+   * ASCII; otherwise the text between two places is measured to convert.
+   */
+  private cleanFlagged(chunk: string, length: number, first: number, everyRecord: boolean): Buffer {
+    const scratch = this.scratch!;
+    const ascii = length === chunk.length;
+    const charStart = (byte: number) => {
+      while (byte > 0 && (scratch[byte]! & 0xc0) === 0x80) byte--;
+      return byte;
+    };
+    const charsBetween = (from: number, to: number) => (ascii || to <= from ? to - from : scratch.toString('utf8', from, to).length);
+    const bytesOf = (from: number, to: number) => (ascii ? to - from : Buffer.byteLength(chunk.slice(from, to)));
+    // Bytes of the scratch copied to the output up to here; its place in the output.
+    let copied = 0;
+    let written = 0;
+    // A place known in both units, always at a record's start: where the scan resumes.
+    let byte = 0;
+    let char = 0;
+    for (let block = first; block >= 0; block = byte < length ? this.scan!(byte, length) : -1) {
+      let start = char;
+      let end = chunk.length;
+      if (!everyRecord) {
+        // The block's first byte may end a pair that starts on the byte before it.
+        const hitByte = charStart(Math.max(byte, block - 1));
+        const hitChar = char + charsBetween(byte, hitByte);
+        const lastChar = hitChar + charsBetween(hitByte, charStart(Math.min(length - 1, block + SCAN_BLOCK - 1)));
+        start = recordStart(chunk, hitChar);
+        end = recordEnd(chunk, lastChar);
+      }
+      let at = byte + bytesOf(char, start);
+      for (let from = start; from < end;) {
+        const to = recordEnd(chunk, from);
+        const record = chunk.slice(from, to);
+        const recordBytes = bytesOf(from, to);
+        const clean = cleanRecord(this.rules, record, this.json);
+        if (clean !== record) {
+          written = this.copyToOutput(scratch, copied, at, written);
+          written = this.writeToOutput(clean, written);
+          copied = at + recordBytes;
+        }
+        at += recordBytes;
+        from = to;
+      }
+      byte = at;
+      char = end;
+    }
+    if (copied === 0) return scratch.subarray(0, length);
+    written = this.copyToOutput(scratch, copied, length, written);
+    return this.withSlowPatternWarningsBytes(written);
+  }
+
+  private ensureOutput(needed: number, written: number): Buffer {
+    if (this.output === null || this.output.length < needed) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, 2 * SCRATCH_BYTES));
+      if (this.output !== null) this.output.copy(grown, 0, 0, written);
+      this.output = grown;
+    }
+    return this.output;
+  }
+
+  private copyToOutput(scratch: Buffer, from: number, to: number, written: number): number {
+    return written + scratch.copy(this.ensureOutput(written + to - from, written), written, from, to);
+  }
+
+  private writeToOutput(text: string, written: number): number {
+    return written + this.ensureOutput(written + text.length * 3, written).write(text, written, 'utf8');
+  }
+
+  /** The output's first `written` bytes, followed by WARNING records about user patterns dropped since the last chunk. */
+  private withSlowPatternWarningsBytes(written: number): Buffer {
+    const warnings = this.withSlowPatternWarnings('');
+    if (warnings !== '') written = this.writeToOutput(warnings, written);
+    return this.output!.subarray(0, written);
+  }
+
+  /** After a user pattern was dropped for being slow, a WARNING record saying so follows the chunk. */
+  private withSlowPatternWarnings(chunk: string): string {
+    if (slowPatterns.length === 0) return chunk;
+    let text = chunk;
+    const prefixes = (getLogger() as LoggerImpl).prefixes;
+    for (const pattern of slowPatterns.splice(0)) {
+      const message = `Redaction pattern ${String(pattern)} took more than ${USER_PATTERN_BUDGET_MS} ms in all and is no longer applied`;
+      text += (this.json ? formatJsonRecord : formatTextRecord)(Date.now(), LEVEL_VALUES.WARNING, prefixes, message, undefined);
+    }
+    return text;
   }
 }
 
@@ -1699,7 +2280,7 @@ function writeHeldToStderr(): void {
     }
   }
   try {
-    if (text !== '') fs.writeSync(2, escapeTextChunk(text));
+    if (text !== '') fs.writeSync(2, cleanChunk(redactor, text, false));
   } catch {
     // stderr is gone too: nothing left to tell.
   }
@@ -2013,7 +2594,9 @@ export function initLogging(options: LoggingOptions = {}): LogSession {
   const name = logFileName(new Date(), process.pid, settings.prefix.value);
   const { fd, filePath, size } = openLogFile(dir, name);
 
-  const encoder = new ChunkEncoder(settings.format.value === 'json' ? escapeJsonChunk : escapeTextChunk);
+  const userRules = typeof options.redact === 'object' ? options.redact : {};
+  redactor = settings.redact.value ? makeRedactor(userRules.keys, userRules.patterns) : null;
+  const encoder = new ChunkEncoder(settings.format.value, redactor);
   const session = new Session(new LogWriter(fd, filePath, size, encoder, settings.maxSessionBytes.value), resolved, pruned);
   active = session;
   session.attach();

@@ -57,6 +57,24 @@ describe('exec', { concurrency: true }, () => {
     assert.deepEqual(lines, ['first', 'no newline']);
   });
 
+  test('exec logs its command line and output with secrets redacted (design §8), and the terminal gets them as they were', async (t) => {
+    const dir = tempDir(t);
+    const token = 'ghp_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8';
+    const script = `echo "GITHUB_TOKEN=${token}"; echo "mysql -u root -pHunter2 shop" >&2`;
+    const running = startCli(['exec', '--', 'sh', '-c', script, '--token=abc123'], { dir });
+    running.child.stdin.end();
+    const result = await running.done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, `GITHUB_TOKEN=${token}\n`);
+    assert.equal(result.stderr, 'mysql -u root -pHunter2 shop\n');
+    const log = fs.readFileSync(logOf(dir, running.pid), 'utf8');
+    for (const secret of [token, 'Hunter2', 'abc123']) assert.ok(!log.includes(secret), `${secret} is not in the log:\n${log}`);
+    const records = recordsOf(logOf(dir, running.pid));
+    assert.match(records[0][2], /^Running: sh -c .* --token=\[REDACTED\] cwd=/);
+    assert.deepEqual(records.find((r) => r[0] === 'automake.exec.stdout'), ['automake.exec.stdout', 'INFO', 'GITHUB_TOKEN=[REDACTED]']);
+    assert.deepEqual(records.find((r) => r[0] === 'automake.exec.stderr'), ['automake.exec.stderr', 'WARNING', 'mysql -u root -p[REDACTED] shop']);
+  });
+
   test('exec passes control characters to the terminal raw and logs them escaped', async (t) => {
     const dir = tempDir(t);
     const running = startCli(['exec', '--', 'printf', '\\033[31mred\\033[0m\\n'], { dir });

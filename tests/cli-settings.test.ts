@@ -13,7 +13,7 @@ import { logNames, tempDir } from './helpers/log-files.ts';
 describe('command-line settings', { concurrency: true }, () => {
   test('logs config shows each setting and where it came from', async (t) => {
     const dir = tempDir(t);
-    const result = await runCli(['logs', 'config'], { dir, env: { AUTOMAKE_LOG_FORMAT: 'json', AUTOMAKE_LOG_LEVEL: 'loud' } });
+    const result = await runCli(['logs', 'config'], { dir, env: { AUTOMAKE_LOG_FORMAT: 'json', AUTOMAKE_LOG_LEVEL: 'loud', AUTOMAKE_LOG_REDACT: 'off' } });
     assert.equal(result.code, 0);
     const rows = Object.fromEntries(
       result.stdout.trim().split('\n').slice(1).map((line) => {
@@ -26,6 +26,7 @@ describe('command-line settings', { concurrency: true }, () => {
     assert.deepEqual(rows.level, { value: 'INFO', source: 'default (AUTOMAKE_LOG_LEVEL="loud" is not valid)' });
     assert.deepEqual(rows.retention, { value: '7 days', source: 'default' });
     assert.deepEqual(rows['file pattern'], { value: 'automake_YYYY-MM-DD_PID.log', source: 'default' });
+    assert.deepEqual(rows.redaction, { value: 'off', source: 'environment (AUTOMAKE_LOG_REDACT)' });
   });
 
   test('a bad environment value does not stop a command, and is reported on stderr and in the log', async (t) => {

@@ -19,6 +19,7 @@ const ENVIRONMENT = `Environment:
   ${variable(ENV_VARIABLES.level)}DEBUG, INFO, WARNING, ERROR or CRITICAL (default ${DEFAULTS.level})
   ${variable(ENV_VARIABLES.retentionDays)}days the log of an ended session is kept (default ${DEFAULTS.retentionDays})
   ${variable(ENV_VARIABLES.format)}text or json (default ${DEFAULTS.format})
+  ${variable(ENV_VARIABLES.redact)}on or off: secrets in records become [REDACTED] (default ${DEFAULTS.redact ? 'on' : 'off'})
   ${variable(ENV_VARIABLES.maxSessionBytes)}size at which a session's log keeps only ERROR and
   ${variable('')}CRITICAL records (default one eighth of the total)
   ${variable(ENV_VARIABLES.maxTotalBytes)}size of all logs before the oldest ended ones go

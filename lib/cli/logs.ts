@@ -348,6 +348,7 @@ async function configCommand(args: string[], opened: Opened): Promise<number> {
     ['max session size', formatLimit(settings.maxSessionBytes.value), sourceOf(settings.maxSessionBytes, 'one eighth of max total size')],
     ['max total size', formatLimit(settings.maxTotalBytes.value), sourceOf(settings.maxTotalBytes, '10% of the file system, 16 MiB to 1 GiB')],
     ['min free space', formatLimit(settings.minFreeBytes.value), sourceOf(settings.minFreeBytes, '5% of the file system, at most 1 GiB')],
+    ['redaction', settings.redact.value ? 'on' : 'off', sourceOf(settings.redact)],
   ];
   await writeOut(formatTable(['SETTING', 'VALUE', 'SOURCE'], rows));
   return 0;

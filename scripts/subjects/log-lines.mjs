@@ -83,6 +83,10 @@ const subjects = {
 
   'ours-text': () => ours('text'),
   'ours-json': () => ours('json'),
+  // Redaction (design §8) is on in the two above; this one turns it off, to show its cost.
+  'ours-text-unredacted': () => ours('text', { redact: false }),
+  // One record in 100 holds a secret, in turn one of these; redaction on.
+  'ours-text-secrets': () => ours('text', {}, SECRETS),
   'pino-async': () => pinoSubject(false),
   'pino-sync': () => pinoSubject(true),
 
@@ -110,14 +114,26 @@ const subjects = {
   },
 };
 
+// Secrets a command line or its output may show; each is replaced by [REDACTED].
+const SECRETS = [
+  ' --token=abc123def456',
+  ' OPENAI_API_KEY=sk-proj-abcdefghijklmnopqrstuvwxyz012345',
+  " -H 'Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl'",
+  ' https://deploy:hunter2@git.example.com/repo.git',
+];
+
 // lib/logging.ts, compiled to JavaScript by bench.ts (the module tsx would run).
-async function ours(format) {
+async function ours(format, options = {}, secrets = []) {
   const { initLogging } = await import(process.env.BENCH_LOGGING_MODULE);
   const t0 = performance.now();
   // No size limits: every contender writes all the records, whatever the disk.
-  const session = initLogging({ dir, format, level: 'INFO', maxSessionBytes: Infinity, maxTotalBytes: Infinity, minFreeBytes: 0 });
+  const session = initLogging({ dir, format, level: 'INFO', maxSessionBytes: Infinity, maxTotalBytes: Infinity, minFreeBytes: 0, ...options });
   const logger = session.logger;
-  for (let i = 0; i < count; i++) logger.info(MESSAGE + i);
+  if (secrets.length === 0) {
+    for (let i = 0; i < count; i++) logger.info(MESSAGE + i);
+  } else {
+    for (let i = 0; i < count; i++) logger.info(i % 100 === 99 ? MESSAGE + i + secrets[(i / 100) % secrets.length | 0] : MESSAGE + i);
+  }
   exitNowIfAsked();
   await session.close();
   return performance.now() - t0;
