@@ -2238,6 +2238,8 @@ class LoggerImpl implements Logger {
       for (const line of text.split('\n')) this.emit(value, line, undefined);
     } else if (value >= session.threshold) {
       session.recordLines(Date.now(), value, this, text);
+    } else if (value >= session.levelThreshold) {
+      session.dropOverLimit(text.split('\n').length);
     }
   }
 
@@ -2407,9 +2409,9 @@ class Session implements LogSession {
     this.record(Date.now(), LEVEL_VALUES.WARNING, this.logger as LoggerImpl, message, { maxSessionBytes: max });
   }
 
-  /** Counts a record the size limit kept out. */
-  dropOverLimit(): void {
-    this.writer.dropped++;
+  /** Counts records (one by default) the size limit, or the session's end, kept out. */
+  dropOverLimit(count = 1): void {
+    this.writer.dropped += count;
   }
 
   get dropped(): number {
@@ -2453,6 +2455,10 @@ class Session implements LogSession {
     const dropped = this.writer.dropped;
     const fields = { ...how, durationMs: Date.now() - this.startedMs, ...(dropped > 0 ? { dropped } : {}) };
     this.writeRecord(Date.now(), LEVEL_VALUES.INFO, this.logger as LoggerImpl, 'Session ended', fields);
+    // Nothing follows the end record. A signal raised again kills a Node process
+    // at once, but Deno runs its event loop on for a moment, and a record logged
+    // then would land after the end; it is counted as dropped instead.
+    this.threshold = Infinity;
   }
 
   private writeRecord(time: number, level: number, logger: LoggerImpl, message: unknown, extra: LogExtra | undefined): void {

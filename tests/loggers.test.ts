@@ -102,7 +102,7 @@ test('lines() writes each line as a record of its own, one timestamp for all, an
     s.logger.child('out').lines('INFO', 'one\n\nthree - automake - ERROR - forged');
     s.logger.lines('DEBUG', 'below the level');
   });
-  const lines = fileLines(file);
+  const lines = bodyLines(fileLines(file));
   assert.deepEqual(levelsAndMessages(file), ['INFO - one', 'INFO - ', 'INFO - three - automake - ERROR - forged']);
   assert.ok(lines.every((line) => line.includes(' - automake.out - INFO - ')), 'every line is a record of automake.out');
   assert.equal(new Set(lines.map((line) => line.slice(0, 23))).size, 1, 'one timestamp for the block');
@@ -112,7 +112,7 @@ test('lines() in JSON writes one object per line', async (t) => {
   const file = await withSession({ dir: tempDir(t), level: 'INFO', format: 'json', env: {} }, (s) => {
     s.logger.lines('WARNING', 'a "quoted"\nb');
   });
-  const records = fileLines(file).map((line) => JSON.parse(line) as { level: number; msg: string });
+  const records = bodyLines(fileLines(file)).map((line) => JSON.parse(line) as { level: number; msg: string });
   assert.deepEqual(records.map((r) => [r.level, r.msg]), [[40, 'a "quoted"'], [40, 'b']]);
 });
 

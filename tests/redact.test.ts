@@ -6,19 +6,24 @@
  * Tests share the module's single session: each one closes its own.
  */
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import { test, type TestContext } from 'node:test';
 
 import { redactText, resolveSettings, type LoggingOptions, type LogSession } from '../lib/logging.ts';
 import { fixture, runNode } from './helpers/child.ts';
 import { onlyLogFile, tempDir } from './helpers/log-files.ts';
+import { bodyLines, fileLines } from './helpers/records.ts';
 import { withSession } from './helpers/session.ts';
 
 const R = '[REDACTED]';
 
-/** Opens a session in a fresh directory with no environment, runs `fn`, closes it, and returns the file's text. */
+/**
+ * Opens a session in a fresh directory with no environment, runs `fn`, closes it,
+ * and returns the text of the records `fn` logged (between the session's header
+ * and end records).
+ */
 async function logTo(t: TestContext, options: LoggingOptions, fn: (session: LogSession) => void): Promise<string> {
-  return fs.readFileSync(await withSession({ dir: tempDir(t), env: {}, ...options }, fn), 'utf8');
+  const lines = bodyLines(fileLines(await withSession({ dir: tempDir(t), env: {}, ...options }, fn)));
+  return lines.length === 0 ? '' : lines.join('\n') + '\n';
 }
 
 /** The message of a text record line, after `<LEVEL> - `. */
@@ -215,8 +220,7 @@ test('a 10 MB message and a user pattern that backtracks badly finish, and the r
   const result = await runNode(fixture('redact-child.ts'), [dir], { timeoutMs: 120_000 });
   assert.equal(result.timedOut, false, 'it finished');
   assert.equal(result.code, 0, result.stderr);
-  const text = fs.readFileSync(onlyLogFile(dir), 'utf8');
-  const lines = text.trimEnd().split('\n');
+  const lines = bodyLines(fileLines(onlyLogFile(dir)));
   assert.equal(lines.length, 3, 'the big record, the WARNING about the slow pattern, the next record');
   assert.ok(lines[0].endsWith(' password=[REDACTED]') && lines[0].length > 10 * 1024 * 1024, 'the big record is whole, its secret redacted');
   assert.match(lines[1], / - WARNING - Redaction pattern \/a\*a\*a\*b\/g took more than \d+ ms in all and is no longer applied$/);

@@ -15,7 +15,7 @@ import { escapeControlChars } from '../lib/cli/escape.ts';
 import { AS_NOBODY, fixture, lastJsonLine, runNode } from './helpers/child.ts';
 import { cannotRunAsNobody, runCli, startCli } from './helpers/cli.ts';
 import { deadPid, logOf, tempDir } from './helpers/log-files.ts';
-import { fileLines, RECORD_START } from './helpers/records.ts';
+import { bodyLines, fileLines, RECORD_START } from './helpers/records.ts';
 
 const FIXTURE = fixture('open-child.ts');
 const NOBODY = 65534;
@@ -131,7 +131,7 @@ test('a group-writable log directory is used, and the session\'s first records s
 test('a private log directory gets no warning about its mode', async (t) => {
   const dir = tempDir(t);
   const outcome = await openIn(dir);
-  assert.deepEqual(fileLines(outcome.opened!).filter((line) => !line.endsWith(' - INFO - new session line')), []);
+  assert.deepEqual(bodyLines(fileLines(outcome.opened!)).filter((line) => !line.endsWith(' - INFO - new session line')), []);
 });
 
 test('a symlink to a private directory is followed: the log is written in the directory it points to', async (t) => {

@@ -11,7 +11,7 @@ import { test, type TestContext } from 'node:test';
 import { parseSize, resolveSettings } from '../lib/logging.ts';
 import { fixture, lastJsonLine, runNode } from './helpers/child.ts';
 import { tempDir } from './helpers/log-files.ts';
-import { fileLines } from './helpers/records.ts';
+import { END_RECORD, fileLines } from './helpers/records.ts';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -73,7 +73,9 @@ test('a 256 KiB cap under a flood of INFO records: one size-limit WARNING, every
   // WARNING comes within one chunk of the cap, not at the hard limit.
   const before = Buffer.byteLength(run.lines.slice(0, warningAt).join('\n') + '\n');
   assert.ok(before >= cap && before < cap + 80 * KIB, `the WARNING comes at the cap, within one chunk: after ${before} bytes`);
-  assert.ok(run.lines.slice(warningAt).every((line) => !/ - INFO - /.test(line)), 'no INFO record after the WARNING');
+  // The session's own end record (§9) is the one INFO record the limit lets through.
+  assert.ok(run.lines.slice(warningAt).every((line) => !/ - INFO - /.test(line) || END_RECORD.test(line)), 'no INFO record after the WARNING');
+  assert.ok(END_RECORD.test(run.lines.at(-1) ?? ''), 'the end record lands past the soft limit');
   assert.ok(run.infos.length > 0 && run.infos.length < infos);
   assert.deepEqual(run.errors, upTo(errors), 'every ERROR record, in order');
   assert.equal(run.dropped, infos - run.infos.length, 'dropped counts exactly the INFO records not written');
@@ -92,7 +94,9 @@ test('past the cap plus 1 MiB nothing lands, ERROR records included, and every l
   assert.deepEqual(run.errors, upTo(10));
   assert.deepEqual(run.flood, upTo(run.flood.length), 'ERROR records land in order until the hard limit, none after');
   assert.ok(run.flood.length < errorFlood);
-  assert.equal(run.dropped, (infos - run.infos.length) + (errorFlood - run.flood.length));
+  // Past the hard limit the session's end record is dropped and counted like any other.
+  const endLost = run.lines.some((line) => END_RECORD.test(line)) ? 0 : 1;
+  assert.equal(run.dropped, (infos - run.infos.length) + (errorFlood - run.flood.length) + endLost);
 });
 
 test("a reused PID's earlier content counts toward the cap: past it from the start, only ERROR records land", async (t) => {
