@@ -1,5 +1,5 @@
 /**
- * The command line's costs against their floors (design.md §10 "Starts fast"),
+ * The command line's costs against their floors (docs/design.md §10 "Starts fast"),
  * side by side, medians of interleaved runs (so that a noisy neighbour slows both
  * sides of a pair alike), with the median of the paired ratios:
  *

@@ -1,5 +1,5 @@
 /**
- * Benchmarks of `logs view` (design.md §10): the merged view of many sessions,
+ * Benchmarks of `logs view` (docs/design.md §10): the merged view of many sessions,
  * and how soon a follower shows a record after it is written.
  *
  *   npx tsx scripts/bench-view.ts                  1,000 logs of 100 KiB; 5 rounds; 40 probes per follower

@@ -204,6 +204,11 @@ function checkLines(file: string | undefined): LineCheck {
       problem ??= `line ${lines + 1} is torn: no newline at the end of the file`;
       end = text.length;
     }
+    // Our sessions open with a header record and close with an end record (docs/design.md §9): not counted.
+    if (isSessionRecord(text.slice(pos, Math.min(end, pos + 200)))) {
+      pos = end + 1;
+      continue;
+    }
     const at = text.indexOf(MESSAGE, pos);
     let digitsEnd = at + MESSAGE.length;
     while (digitsEnd < end && text.charCodeAt(digitsEnd) >= 48 && text.charCodeAt(digitsEnd) <= 57) digitsEnd++;
@@ -217,6 +222,11 @@ function checkLines(file: string | undefined): LineCheck {
     pos = end + 1;
   }
   return { lines, bytes: text.length, problem };
+}
+
+/** Whether a line is a session's own header or end record, in text or JSON. */
+function isSessionRecord(start: string): boolean {
+  return / - automake - INFO - Session (started|ended)( |$)/.test(start) || /"name":"automake","msg":"Session (started|ended)"/.test(start);
 }
 
 /** The one file a subject wrote into its empty directory. */

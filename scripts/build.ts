@@ -1,5 +1,5 @@
 /**
- * `npm run build` (design.md §10 "Starts fast"): compiles lib/ to dist/ and bundles
+ * `npm run build` (docs/design.md §10 "Starts fast"): compiles lib/ to dist/ and bundles
  * the command line into one file that plain `node` starts quickly.
  *
  *   dist/logging.js + logging.d.ts   the package's export, compiled by tsc

@@ -1,4 +1,4 @@
-/** Backpressure (design.md §4): a caller faster than the disk blocks; memory stays bounded and nothing is dropped. */
+/** Backpressure (docs/design.md §4): a caller faster than the disk blocks; memory stays bounded and nothing is dropped. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runScenario } from './helpers/child.ts';

@@ -13,7 +13,7 @@ import { bodyLines, fileLines, TEXT_RECORD } from './helpers/records.ts';
 
 /** The records of a text log as [logger, level, message]. */
 function recordsOf(file: string): [string, string, string][] {
-  // The session's own header and end records (design.md §9) are tested in session-records.test.ts.
+  // The session's own header and end records (docs/design.md §9) are tested in session-records.test.ts.
   return bodyLines(fileLines(file)).map((line) => {
     const match = TEXT_RECORD.exec(line);
     assert.ok(match, `a record: ${line}`);
@@ -118,7 +118,7 @@ describe('exec', { concurrency: true }, () => {
     const why = cannotRunAsNobody();
     if (why !== undefined) return t.skip(why);
     const dir = tempDir(t);
-    // nobody's own: a log directory other users can write to would be refused (design.md §7).
+    // nobody's own: a log directory other users can write to would be refused (docs/design.md §7).
     fs.chownSync(dir, 65534, 65534);
     // 0700 and root's: nobody's search of PATH fails there with EACCES, and finds nothing after it.
     const locked = tempDir(t);

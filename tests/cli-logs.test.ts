@@ -259,7 +259,7 @@ describe('logs', { concurrency: true }, () => {
     assert.ok(!fs.existsSync(logOf(dir, endedPid)));
     assert.ok(!fs.existsSync(planted));
     assert.ok(fs.existsSync(logOf(dir, live.pid)));
-    // The clear logged its deletions at INFO only, so its own log goes too (design.md §10 "No clutter").
+    // The clear logged its deletions at INFO only, so its own log goes too (docs/design.md §10 "No clutter").
     assert.deepEqual(logNames(dir), [path.basename(logOf(dir, live.pid))]);
   });
 

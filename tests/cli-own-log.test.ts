@@ -1,5 +1,5 @@
 /**
- * The command line's own session log (design.md §10 "No clutter"): a command
+ * The command line's own session log (docs/design.md §10 "No clutter"): a command
  * other than exec keeps its log only if it logged a WARNING or worse; the
  * Ctrl-C that ends `logs view -f` does not count.
  */

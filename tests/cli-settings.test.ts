@@ -1,5 +1,5 @@
 /**
- * The command line's settings (design.md §5): `logs config` shows each one and
+ * The command line's settings (docs/design.md §5): `logs config` shows each one and
  * where it came from; a bad environment value is reported and does not stop a
  * command; a log directory that cannot be created disables logging, not the command.
  */

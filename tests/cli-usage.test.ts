@@ -1,5 +1,5 @@
 /**
- * How the command line is called (design.md §5): `--version`, `--help` and
+ * How the command line is called (docs/design.md §5): `--version`, `--help` and
  * `help <command>`, usage errors refused with exit code 2 and the usage, and
  * `npm start -- <command>`.
  */

@@ -1,5 +1,5 @@
 /**
- * `automake logs view` as one view of all sessions (design.md §10): --all
+ * `automake logs view` as one view of all sessions (docs/design.md §10): --all
  * merges real sessions, started concurrently, by time; --level, --since,
  * --until, --grep, -n and --json, alone and combined; -f that ends with its
  * session and picks up new ones; colour on a terminal only; bad arguments.

@@ -1,5 +1,5 @@
 /**
- * The disk budget of the log directory (design.md §6, §3 rule 6): after the age
+ * The disk budget of the log directory (docs/design.md §6, §3 rule 6): after the age
  * rule, the oldest ended sessions' logs go while the logs add up to more than
  * `maxTotalBytes` or the file system has less than `minFreeBytes` free; never a
  * running session's. Real files; a real tmpfs for free space; eight real

@@ -1,5 +1,5 @@
 /**
- * A failure to write never crashes the host (design.md §4): the disk fills up
+ * A failure to write never crashes the host (docs/design.md §4): the disk fills up
  * under a real tmpfs of 256 KiB, or the log's fd is closed behind our back.
  * The program goes on, says so once on stderr, counts what it dropped, and
  * close() resolves.
@@ -18,7 +18,7 @@ import { DATE, fileLines, sequenceOf, sequenceProblem } from './helpers/records.
 function mountSmallDisk(t: { after(fn: () => void): void }): string | undefined {
   const mountPoint = mkdtempSync(join(tmpdir(), 'automake-small-disk-'));
   try {
-    // mode=0700: a tmpfs root is 1777 by default, a log directory other users can write to (design.md §7).
+    // mode=0700: a tmpfs root is 1777 by default, a log directory other users can write to (docs/design.md §7).
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', mountPoint], { stdio: 'pipe' });
   } catch {
     rmSync(mountPoint, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 /**
- * No message can drive a terminal (design.md §2): every control character but
+ * No message can drive a terminal (docs/design.md §2): every control character but
  * tab is escaped, whether the chunk it travels in is scanned by the WebAssembly
  * scanner or, without WebAssembly (node --jitless), by the regex alone.
  */

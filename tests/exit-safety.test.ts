@@ -1,5 +1,5 @@
 /**
- * The flushing guarantees of design.md §4, proven the way they break: real
+ * The flushing guarantees of docs/design.md §4, proven the way they break: real
  * child processes that exit, throw, get signals or are killed, against real files.
  */
 import { test } from 'node:test';

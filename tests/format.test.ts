@@ -1,5 +1,5 @@
 /**
- * Record format (design.md §2, JSON in §2 and §1): Python's text line, slog-style
+ * Record format (docs/design.md §2, JSON in §2 and §1): Python's text line, slog-style
  * extra fields, no forged records or terminal control in the file, and
  * pino-compatible JSON lines. No message or extra value ever throws.
  *

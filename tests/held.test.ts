@@ -1,5 +1,5 @@
 /**
- * Records logged before initLogging are held (design.md §1): once a session
+ * Records logged before initLogging are held (docs/design.md §1): once a session
  * opens they are written first, in order, with the fields they had. When the
  * process ends and no session ever took them, WARNING and above go to stderr, as
  * Python's logging does with no handler, rather than vanish.

@@ -1,5 +1,5 @@
 /**
- * Whether a session is still running (design.md §3 rule 4): a process with the
+ * Whether a session is still running (docs/design.md §3 rule 4): a process with the
  * PID in its log's name exists and, on Linux, started no later than one second
  * after the log was last written, or holds the log open. A PID reused by a
  * process that started later (a daemon after a reboot) no longer keeps an ended

@@ -1,5 +1,5 @@
 /**
- * Levels and loggers (design.md §1): which records a level lets through, level
+ * Levels and loggers (docs/design.md §1): which records a level lets through, level
  * names, `isEnabledFor`, and named loggers (`getLogger`, `child()`).
  *
  * These tests share the module's state (one active session): each one closes

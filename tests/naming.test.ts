@@ -1,5 +1,5 @@
 /**
- * File naming and locations (design.md §1 "Default directory", §2): the log file
+ * File naming and locations (docs/design.md §1 "Default directory", §2): the log file
  * name, the platform's default directory, and what initLogging creates on disk.
  */
 import assert from 'node:assert/strict';

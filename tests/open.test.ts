@@ -1,5 +1,5 @@
 /**
- * Opening the session's file (design.md §2): whatever already sits at the name
+ * Opening the session's file (docs/design.md §2): whatever already sits at the name
  * (a symlink, an earlier session's file, a FIFO, a directory) is never followed,
  * truncated or waited on. The name holds the PID, so each case runs in a child
  * process that plants the obstacle at its own name before initLogging.

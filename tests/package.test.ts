@@ -1,5 +1,5 @@
 /**
- * A real package (design.md §11): the tarball `npm pack` makes installs into an empty
+ * A real package (docs/design.md §11): the tarball `npm pack` makes installs into an empty
  * project, with no network, on Node 20 and on Node 24; there `npx automake` runs the
  * compiled command line, `import { initLogging } from 'automake-logging'` works from
  * JavaScript, and TypeScript finds the types. This is also where the command line
@@ -116,7 +116,7 @@ for (const node of [
         assert.equal(result.code, 0, `${app}: ${result.stderr}`);
         const [log] = fs.readdirSync(dir);
         assert.ok(log !== undefined, `${app} wrote a session log`);
-        // The record, then the session's end record (design.md §9).
+        // The record, then the session's end record (docs/design.md §9).
         const expected = new RegExp(` - automake\\.consumer - INFO - hello from the package node=${nodeVersion.replace(/\./g, '\\.')}\\n.* - automake - INFO - Session ended exitCode=0 .*\\n$`);
         assert.match(fs.readFileSync(path.join(dir, log), 'utf8'), expected, app);
       }

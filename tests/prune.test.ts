@@ -1,5 +1,5 @@
 /**
- * Pruning (design.md §3): which entries are considered, which are deleted, how
+ * Pruning (docs/design.md §3): which entries are considered, which are deleted, how
  * age is measured, live sessions, per-file errors, the report, and eight
  * processes pruning one directory at once.
  *

@@ -1,5 +1,5 @@
 /**
- * Redaction (design.md §8): secrets never reach the file. Each rule and token
+ * Redaction (docs/design.md §8): secrets never reach the file. Each rule and token
  * format is proved in text and in JSON records; ordinary records stay as they
  * were; the pre-check that lets most chunks skip the rules is proved never to
  * let a secret through, with generated records in many places and casings.

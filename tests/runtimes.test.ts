@@ -1,5 +1,5 @@
 /**
- * The lone lib/logging.ts under the other TypeScript runtimes (design.md §11): Node's
+ * The lone lib/logging.ts under the other TypeScript runtimes (docs/design.md §11): Node's
  * own type stripping (Node 24), Deno 2 and Bun 1 run the file unchanged, and keep
  * what tests/exit-safety.test.ts proves under Node 20 with tsx: every record lands
  * after process.exit(), an ERROR carries its stack and is on disk before the call

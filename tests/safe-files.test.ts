@@ -1,5 +1,5 @@
 /**
- * Safe files in any directory (design.md §7): a log directory other users can
+ * Safe files in any directory (docs/design.md §7): a log directory other users can
  * reach is refused before anything in it is pruned or written; a file planted
  * at the session's name, or a hard link there, is never written to; the command
  * line still does its job when logging cannot be set up; and `logs view` cannot

@@ -1,5 +1,5 @@
 /**
- * One session at a time (design.md §1): a second initLogging is refused while a
+ * One session at a time (docs/design.md §1): a second initLogging is refused while a
  * session is open, a new one opens once it is closed, and closing one never
  * disturbs the next.
  *

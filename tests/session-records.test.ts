@@ -1,5 +1,5 @@
 /**
- * Self-describing sessions (design.md §9): the header record first, the end
+ * Self-describing sessions (docs/design.md §9): the header record first, the end
  * record last, exactly once, however the process ends, at any level; none
  * after SIGKILL. Real child processes against real files.
  */

@@ -1,5 +1,5 @@
 /**
- * Settings (design.md §1): option > environment > default for each one, the
+ * Settings (docs/design.md §1): option > environment > default for each one, the
  * settings a session reports, bad values in code refused with a TypeError, bad
  * values in the environment reported and replaced by the default.
  *

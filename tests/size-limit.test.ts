@@ -1,5 +1,5 @@
 /**
- * The size limit of one session (design.md §6): at `maxSessionBytes` one WARNING,
+ * The size limit of one session (docs/design.md §6): at `maxSessionBytes` one WARNING,
  * then only ERROR and CRITICAL records, up to 1 MiB more; everything else dropped
  * and counted. The settings' parsing and defaults. Real child processes, real files.
  */

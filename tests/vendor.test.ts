@@ -1,5 +1,5 @@
 /**
- * Copy-paste vendoring (design.md §1, §11): lib/logging.ts copied alone into an
+ * Copy-paste vendoring (docs/design.md §1, §11): lib/logging.ts copied alone into an
  * empty project type-checks under the strictest flags with TypeScript 5.0, the
  * latest 5.x and the project's own; runs under tsx and under Node's own type
  * stripping (Node 24: Node 20 cannot strip types); and imports nothing but `node:fs`.
@@ -152,7 +152,7 @@ function vendoredProject(t: Parameters<typeof tempDir>[0]): string {
   return project;
 }
 
-/** The flags of a strict codebase, beyond `strict` itself (design.md §11). */
+/** The flags of a strict codebase, beyond `strict` itself (docs/design.md §11). */
 const STRICTER = {
   noUncheckedIndexedAccess: true,
   exactOptionalPropertyTypes: true,
@@ -219,7 +219,7 @@ function assertOneRecord(result: { code: number | null; stdout: string; stderr: 
   const filePath = result.stdout.trim();
   assert.equal(path.dirname(filePath), logDir);
   const text = fs.readFileSync(filePath, 'utf8');
-  // Between the session's header and end records (design.md §9).
+  // Between the session's header and end records (docs/design.md §9).
   assert.match(text, new RegExp(`^${TIMESTAMP} - automake - INFO - Session started .*\\n${TIMESTAMP} - automake\\.vendored - INFO - hello from a vendored copy answer=42\\n${TIMESTAMP} - automake - INFO - Session ended exitCode=0 .*\\n$`));
 }
 

@@ -474,7 +474,7 @@ export function escapeControlChars(text: string, json = false): string {
 // Session header and end records
 // ---------------------------------------------------------------------------
 
-// The messages of a session's first and last records, as the contract words them (design.md §9).
+// The messages of a session's first and last records, as the contract words them (docs/design.md §9).
 export const HEADER_MESSAGE = 'Session started';
 export const END_MESSAGE = 'Session ended';
 

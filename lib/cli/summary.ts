@@ -71,7 +71,7 @@ function describeEnd(record: LogRecord): SessionSummary['end'] {
 }
 
 /**
- * Whether a session's log shows it hit its size limit (design.md §6): judged
+ * Whether a session's log shows it hit its size limit (docs/design.md §6): judged
  * from its last record, without reading the file.
  */
 export function sizeLimitReached(last: LogRecord | undefined): boolean {

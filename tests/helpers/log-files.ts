@@ -85,7 +85,7 @@ export function deadPid(offset = 0): number {
   return pid;
 }
 
-/** A file's age origin as design.md §3 defines it, read independently of `logFileTime`. */
+/** A file's age origin as docs/design.md §3 defines it, read independently of `logFileTime`. */
 export function fileTimeOf(file: string): number {
   const stats = fs.lstatSync(file);
   return Number.isFinite(stats.birthtimeMs) && stats.birthtimeMs > 0 ? stats.birthtimeMs : stats.mtimeMs;

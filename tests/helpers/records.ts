@@ -1,5 +1,5 @@
 /**
- * What the tests expect a log to look like (design.md §2), written apart from the
+ * What the tests expect a log to look like (docs/design.md §2), written apart from the
  * implementation: the record and file-name patterns, and readers that check a log
  * line by line.
  */
@@ -35,7 +35,7 @@ export function fileLines(file: string): string[] {
   return text === '' ? [] : text.slice(0, -1).split('\n');
 }
 
-// A session's own first and last records (design.md §9), in either format.
+// A session's own first and last records (docs/design.md §9), in either format.
 export const HEADER_RECORD = /^\S+ \S+ - automake - INFO - Session started( |$)|^\{.*"name":"automake","msg":"Session started"/;
 export const END_RECORD = /^\S+ \S+ - automake - INFO - Session ended( |$)|^\{.*"name":"automake","msg":"Session ended"/;
 

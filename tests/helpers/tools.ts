@@ -1,5 +1,5 @@
 /**
- * The other runtimes and compilers the packaging tests run (design.md §11): Node 24,
+ * The other runtimes and compilers the packaging tests run (docs/design.md §11): Node 24,
  * TypeScript 5.0 and the latest 5.x, Deno 2 and Bun 1. Each is a package of the npm
  * registry, installed without its scripts into a cache under the system temp dir,
  * keyed by its exact version, so that a rerun (or a second worktree) reuses it.
