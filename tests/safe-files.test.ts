@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test, type TestContext } from 'node:test';
 
-import { escapeControlChars } from '../lib/cli/escape.ts';
+import { escapeControlChars } from '../lib/cli/records.ts';
 import { AS_NOBODY, fixture, lastJsonLine, runNode } from './helpers/child.ts';
 import { cannotRunAsNobody, runCli, startCli } from './helpers/cli.ts';
 import { deadPid, logOf, tempDir } from './helpers/log-files.ts';
@@ -221,12 +221,14 @@ test('logs view escapes a planted file\'s control characters: no raw ESC, CR, BE
 
 test('escapeControlChars keeps text, tabs and newlines, and escapes a C1 control however it is spelled in bytes', () => {
   const text = 'naïve café € 漢字 😀\tend\n';
-  assert.equal(escapeControlChars(Buffer.from(text)).toString(), text);
   assert.equal(escapeControlChars(text), text);
-  // U+009B as UTF-8; a lone 0x9B byte (CSI to an 8-bit terminal); an overlong spelling of ESC (E0 80 9B).
+  // Files are decoded as UTF-8 before they are escaped: U+009B as UTF-8 is escaped; a
+  // lone 0x9B byte (CSI to an 8-bit terminal) and an overlong spelling of ESC (E0 80 9B)
+  // decode to U+FFFD, which drives no terminal.
   const bytes = Buffer.from([0x61, 0xc2, 0x9b, 0x62, 0x9b, 0x63, 0xe0, 0x80, 0x9b, 0x0a]);
-  const escaped = escapeControlChars(bytes);
-  assert.equal(escaped.toString('latin1'), 'a\\x9bb\\x9bc\xe0\\x80\\x9b\n');
-  assert.ok(!escaped.some((byte) => (byte < 0x20 && byte !== 0x0a && byte !== 0x09) || (byte >= 0x7f && byte <= 0x9f)));
+  const escaped = escapeControlChars(bytes.toString('utf8'));
+  assert.ok(escaped.startsWith('a\\x9bb'), escaped);
+  assert.doesNotMatch(escaped, /[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+  assert.ok(!Buffer.from(escaped).some((byte) => byte === 0x1b || byte === 0x9b), 'no ESC or CSI byte survives');
   assert.equal(escapeControlChars('x\x1by\u009bz\r\n'), 'x\\x1by\\x9bz\\r\n');
 });
