@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const NODE = process.execPath;
-const BUNDLE = path.join(ROOT, 'dist', 'automake.js');
+const BUNDLE = path.join(ROOT, 'dist', 'automake.cjs');
 const UNBUNDLED = path.join(ROOT, 'dist', 'main.js');
 const LIBRARY = path.join(ROOT, 'dist', 'logging.js');
 const MIB = 1024 * 1024;

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LineSplitter } from '../lib/cli/exec.ts';
+import { LineSplitter } from '../lib/cli/exec-run.ts';
 import { shellQuote } from '../lib/logging.ts';
 
 function split(chunks: Buffer[]): [string, boolean][] {

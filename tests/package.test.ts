@@ -14,6 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { ROOT, startChild, type ChildResult } from './helpers/child.ts';
 import { tempDir } from './helpers/log-files.ts';
 import { installTool, NPM_CLI, TOOLS, type Installed } from './helpers/tools.ts';
+import { BIN_FILE, BUNDLE_FILE, CACHE_FILE } from '../scripts/code-cache.ts';
 
 const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 const NPX_CLI = path.join(path.dirname(NPM_CLI), 'npx-cli.js');
@@ -43,7 +44,7 @@ test('the tarball holds the build, the README and package.json: no sources, test
   const listed = await run('tar', ['-tzf', tarball], { cwd: ROOT });
   assert.equal(listed.code, 0, listed.stderr);
   const files = listed.stdout.trim().split('\n').map((name) => name.replace(/^package\//, '')).sort();
-  assert.deepEqual(files, ['README.md', 'dist/automake.js', 'dist/logging.d.ts', 'dist/logging.js', 'package.json']);
+  assert.deepEqual(files, ['README.md', `dist/${CACHE_FILE}`, `dist/${BUNDLE_FILE}`, `dist/${BIN_FILE}`, 'dist/logging.d.ts', 'dist/logging.js', 'package.json'].sort());
 });
 
 for (const node of [
@@ -81,6 +82,18 @@ for (const node of [
       const version = await run(nodeBin, [NPX_CLI, '--offline', 'automake', '--version'], { cwd: project, env });
       assert.equal(version.code, 0, version.stderr);
       assert.equal(version.stdout, `automake ${PKG.version}\n`);
+    });
+
+    test("the bin's code cache is taken by the Node that built it, and only by that Node", async (t) => {
+      if (skip !== undefined) return t.skip(skip);
+      // The bin, required rather than run, says whether V8 took the cache; it then runs `--version`.
+      const bin = path.join(project, 'node_modules', PKG.name, 'dist', BIN_FILE);
+      const probe = `process.argv = [process.argv[0], 'automake', '--version']; const bin = require(${JSON.stringify(bin)}); process.stderr.write(String(bin.codeCacheTaken));`;
+      const probed = await run(nodeBin, ['-e', probe], { cwd: project, env });
+      assert.equal(probed.code, 0, probed.stderr);
+      assert.equal(probed.stdout, `automake ${PKG.version}\n`);
+      // The cache is recorded by `npm pack`'s build, under the Node running these tests; another Node compiles the bundle anew.
+      assert.equal(probed.stderr, String(nodeVersion === process.version));
     });
 
     test('automake exec runs a command as a logged session from the installed package', async (t) => {

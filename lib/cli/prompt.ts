@@ -1,11 +1,11 @@
-/** Asking the person at the terminal. */
-import * as readline from 'node:readline';
+/** Asking the person at the terminal. node:readline is loaded by the first question, not by every command. */
 
 /** The answer to a yes/no question: `yes` only for "y" or "yes"; Ctrl-D is `no`; Ctrl-C is `interrupted`. */
 export type Answer = 'yes' | 'no' | 'interrupted';
 
 /** Asks `question` on the terminal and waits for a line. */
-export function askYesNo(question: string): Promise<Answer> {
+export async function askYesNo(question: string): Promise<Answer> {
+  const readline = await import('node:readline');
   return new Promise((resolve) => {
     const prompt = readline.createInterface({ input: process.stdin, output: process.stdout });
     let answered = false;

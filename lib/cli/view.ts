@@ -8,7 +8,6 @@
  * each file; following reads only what was appended.
  */
 import * as fs from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { isSessionAlive, logFileTime } from '../logging.ts';
 import { levelColour, paint, SessionColours } from './colour.ts';
 import { keeps, type RecordFilter } from './filter.ts';
@@ -367,7 +366,7 @@ export async function followSession(
       if (ended || gone) return 'ended';
       if (isDeleted(log.path, stats)) return 'deleted';
       try {
-        await sleep(FOLLOW_INTERVAL_MS, undefined, { signal });
+        await pause(signal);
       } catch {
         break;
       }
@@ -423,7 +422,7 @@ export async function followAll(
     }
     if (round.length > 0 && !(await emit(round.sort(compareRecords)))) return 'stopped';
     try {
-      await sleep(FOLLOW_INTERVAL_MS, undefined, { signal });
+      await pause(signal);
     } catch {
       break;
     }
@@ -506,3 +505,8 @@ function colourLevel(text: string, record: LogRecord): string {
   return text.slice(0, at + 3) + paint(name, code) + text.slice(at + 3 + name.length);
 }
 
+/** Waits FOLLOW_INTERVAL_MS, or rejects once `signal` aborts. node:timers/promises is loaded by the first wait, not by every command. */
+async function pause(signal: AbortSignal): Promise<void> {
+  const { setTimeout: sleep } = await import('node:timers/promises');
+  await sleep(FOLLOW_INTERVAL_MS, undefined, { signal });
+}

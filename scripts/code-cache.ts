@@ -1,0 +1,66 @@
+/**
+ * The `automake` bin (docs/design.md §10 "Starts fast"): a small CommonJS loader that
+ * runs the bundled command line with the V8 code cache `npm run build` recorded for it.
+ * Node 20 has no compile cache of its own (`module.enableCompileCache` came in Node
+ * 22), and compiling the 150 KB bundle and the functions a command runs is about a
+ * fifth of what `logs show` adds to `node -e ""`. V8 checks that a cache is of this
+ * V8, these flags and a source of this length; the loader also skips a cache older
+ * than the bundle. A cache that is not used costs nothing but its read: the bundle is
+ * then compiled as any script is.
+ *
+ * scripts/build.ts writes these files; tests/package.test.ts checks the cache is taken.
+ */
+
+/** The bundled command line, the cache recorded for it, and the bin that loads them, in dist/. */
+export const BUNDLE_FILE = 'automake-cli.cjs';
+export const CACHE_FILE = 'automake-cli.cache';
+export const BIN_FILE = 'automake.cjs';
+
+/**
+ * The bundle runs as Node runs any CommonJS file: inside a function of these five
+ * parameters. The source, and so the cache, must be the same when the cache is
+ * recorded and when it is used; the wrapper keeps line numbers as they are in the file.
+ */
+export const WRAPPER_START = '(function (exports, require, module, __filename, __dirname) {';
+export const WRAPPER_END = '\n})';
+
+/** dist/automake.cjs: loads the bundle with its cache, if the cache is of this bundle. */
+export const BIN_SOURCE = `#!/usr/bin/env node
+// automake: the command line. Built by scripts/build.ts; why it loads the bundle
+// this way is in scripts/code-cache.ts.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const vm = require('node:vm');
+
+const bundle = path.join(__dirname, ${JSON.stringify(BUNDLE_FILE)});
+const source = fs.readFileSync(bundle, 'utf8');
+let cachedData;
+try {
+  const cache = path.join(__dirname, ${JSON.stringify(CACHE_FILE)});
+  if (fs.statSync(cache).mtimeMs >= fs.statSync(bundle).mtimeMs) cachedData = fs.readFileSync(cache);
+} catch {
+  // No cache: the bundle is compiled as usual.
+}
+const script = new vm.Script(${JSON.stringify(WRAPPER_START)} + source + ${JSON.stringify(WRAPPER_END)}, { filename: bundle, cachedData });
+// For tests/package.test.ts, which requires this file to see whether V8 took the cache.
+module.exports.codeCacheTaken = cachedData !== undefined && !script.cachedDataRejected;
+script.runInThisContext()(exports, require, module, bundle, __dirname);
+`;
+
+/**
+ * A script for `node -e` that records the cache: it runs `automake logs show` from the
+ * bundle (its log in AUTOMAKE_LOG_DIR, which the caller sets), and at exit, once the
+ * command's functions are compiled, writes what V8 has compiled to CACHE_FILE.
+ */
+export function recordingScript(dist: string): string {
+  return `'use strict';
+const fs = require('node:fs');
+const vm = require('node:vm');
+const bundle = ${JSON.stringify(`${dist}/${BUNDLE_FILE}`)};
+const script = new vm.Script(${JSON.stringify(WRAPPER_START)} + fs.readFileSync(bundle, 'utf8') + ${JSON.stringify(WRAPPER_END)}, { filename: bundle });
+process.argv = [process.argv[0], bundle, 'logs', 'show'];
+script.runInThisContext()(exports, require, module, bundle, ${JSON.stringify(dist)});
+process.on('exit', () => fs.writeFileSync(${JSON.stringify(`${dist}/${CACHE_FILE}`)}, script.createCachedData()));
+`;
+}
