@@ -126,9 +126,11 @@ export interface Logger {
   /**
    * Each line of `text` as a record of its own at `level`, all with one timestamp.
    * For output captured in bulk (`exec` relays a command's output with it): one call
-   * per block of lines costs far less than one per line.
+   * per block of lines costs far less than one per line. `text` may be UTF-8 bytes,
+   * as read from a pipe; a block of plain ASCII lines is then written without
+   * becoming a string at all. The bytes are not kept past the call.
    */
-  lines(level: LevelName, text: string): void;
+  lines(level: LevelName, text: string | Uint8Array): void;
   /** Whether a record at `level` would be written now. */
   isEnabledFor(level: LevelName): boolean;
   /** A logger named `<this name>.<name>`. */
@@ -1559,42 +1561,16 @@ const SCRATCH_BYTES = 3 * (CHUNK_CHARS + 16 * 1024);
 // that is not a product of a low-nibble set and a high-nibble set is widened
 // to the smallest one that is, which can only flag more, never less.
 //
-// A 369-byte module, built with `wat2wasm` from this source:
+// Beside it, `expand` builds the records of Logger.lines from bytes (§10): a
+// head, then a line, for every line of a block of plain ASCII, 16 bytes at a
+// time, refusing (-1) any byte that is not plain so that such blocks take the
+// string path, which escapes and redacts them.
 //
-// (module
-//   (memory (export "memory") 5)
-//   ;; Tables at 0..95: first-lo, first-hi, second-lo, second-hi, single-lo,
-//   ;; single-hi. Bytes to scan from 96; [len, len + 32) must be spaces. Returns
-//   ;; the offset of the first 32-byte block at or after $from holding a single
-//   ;; or a pair (which may start at the block's offset - 1), or -1.
-//   (func (export "scan") (param $from i32) (param $len i32) (result i32)
-//     (local $i i32) (local $end i32) (local $v v128) (local $lo v128) (local $hi v128)
-//     (local $f v128) (local $fprev v128) (local $hit v128)
-//     (local $flo v128) (local $fhi v128) (local $slo v128) (local $shi v128)
-//     (local $xlo v128) (local $xhi v128) (local $nib v128)
-//     (local.set $flo (v128.load (i32.const 0)))   ;; and so on for the other five
-//     ...
-//     (local.set $nib (i8x16.splat (i32.const 15)))
-//     (local.set $i (i32.add (local.get $from) (i32.const 96)))
-//     (local.set $end (i32.add (local.get $len) (i32.const 96)))
-//     (block $done (loop $blocks
-//       (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
-//       ;; first 16 bytes: classify, pairs across the previous block's last byte
-//       (local.set $v (v128.load (local.get $i)))
-//       (local.set $lo (v128.and (local.get $v) (local.get $nib)))
-//       (local.set $hi (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $nib)))
-//       (local.set $f (v128.and (i8x16.swizzle (local.get $flo) (local.get $lo)) (i8x16.swizzle (local.get $fhi) (local.get $hi))))
-//       (local.set $hit (v128.or
-//         (v128.and (i8x16.shuffle 31 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 (local.get $f) (local.get $fprev))
-//                   (v128.and (i8x16.swizzle (local.get $slo) (local.get $lo)) (i8x16.swizzle (local.get $shi) (local.get $hi))))
-//         (v128.and (i8x16.swizzle (local.get $xlo) (local.get $lo)) (i8x16.swizzle (local.get $xhi) (local.get $hi)))))
-//       ;; next 16 bytes: the same, with $fprev and $f swapped
-//       ...
-//       (if (v128.any_true (v128.or (local.get $hit) ...)) (then (return (i32.sub (local.get $i) (i32.const 96)))))
-//       (local.set $i (i32.add (local.get $i) (i32.const 32)))
-//       (br $blocks)))
-//     (i32.const -1)))
-const CHUNK_SCAN_WASM = 'AGFzbQEAAAABBwFgAn9/AX8DAgEABQMBAAUHEQIGbWVtb3J5AgAEc2NhbgAACsECAb4CAgJ/DXtBAP0ABAAhCkEQ/QAEACELQSD9AAQAIQxBMP0ABAAhDUHAAP0ABAAhDkHQAP0ABAAhD0EP/Q8hECAAQeAAaiECIAFB4ABqIQMCQANAIAIgA08NASAC/QAEACEEIAQgEP1OIQUgBEEE/Y0BIBD9TiEGIAogBf0OIAsgBv0O/U4hByAHIAj9DR8AAQIDBAUGBwgJCgsMDQ4gDCAF/Q4gDSAG/Q79Tv1OIA4gBf0OIA8gBv0O/U79UCEJIAL9AAQQIQQgBCAQ/U4hBSAEQQT9jQEgEP1OIQYgCiAF/Q4gCyAG/Q79TiEIIAkgCCAH/Q0fAAECAwQFBgcICQoLDA0OIAwgBf0OIA0gBv0O/U79TiAOIAX9DiAPIAb9Dv1O/VD9UP1TBEAgAkHgAGsPCyACQSBqIQIMAAsLQX8L';
+// A 724-byte module, built with `wat2wasm` from scripts/wasm/chunk.wat, which
+// has the source of both functions (tests/wasm.test.ts checks this is its build).
+// Memory: the tables at 0..95, the scratch buffer from 96, then a head and a
+// block of lines for `expand` (EXPAND_HEAD, EXPAND_INPUT).
+const CHUNK_WASM = 'AGFzbQEAAAABEQJgAn9/AX9gBn9/f39/fwF/AwMCAAEFAwEABgcaAwZtZW1vcnkCAARzY2FuAAAGZXhwYW5kAAEKkAUCvgICAn8Ne0EA/QAEACEKQRD9AAQAIQtBIP0ABAAhDEEw/QAEACENQcAA/QAEACEOQdAA/QAEACEPQQ/9DyEQIABB4ABqIQIgAUHgAGohAwJAA0AgAiADTw0BIAL9AAQAIQQgBCAQ/U4hBSAEQQT9jQEgEP1OIQYgCiAF/Q4gCyAG/Q79TiEHIAcgCP0NHwABAgMEBQYHCAkKCwwNDiAMIAX9DiANIAb9Dv1O/U4gDiAF/Q4gDyAG/Q79Tv1QIQkgAv0ABBAhBCAEIBD9TiEFIARBBP2NASAQ/U4hBiAKIAX9DiALIAb9Dv1OIQggCSAIIAf9DR8AAQIDBAUGBwgJCgsMDQ4gDCAF/Q4gDSAG/Q79Tv1OIA4gBf0OIA8gBv0O/U79UP1Q/VMEQCACQeAAaw8LIAJBIGohAgwACwtBfwvNAgUDfwF7A38IewF/QSD9DyENQf4A/Q8hDkEJ/Q8hD0EK/Q8hECAA/QAEACERIAD9AAQQIRIgAP0ABCAhEyAA/QAEMCEUIAFBwABNIRUgAiADaiEGIAQhByAEIAVqIQgDQCAHIAFqQdAAaiAISwRAQX4PCyAVBEAgByAR/QsEACAHIBL9CwQQIAcgE/0LBCAgByAU/QsEMAUgByAAIAH8CgAACyAHIAFqIQcDQCAHQRBqIAhLBEBBfg8LIAL9AAQAIQkgByAJ/QsEACAJIBD9I/1kIQogCSAN/SYgCSAP/SMgCSAQ/SP9UP1PIAkgDv0o/VD9ZCELIApFBEAgCwRAQX8PCyACQRBqIQIgB0EQaiEHDAELIApoIQwgC0EBIAx0QQFrcQRAQX8PCyAMQQFqIQwgAiAMaiECIAcgDGohBwsgAiAGTQ0ACyAHIARrCw==';
 const SCAN_TABLES_BYTES = 96;
 const SCAN_BLOCK = 32;
 
@@ -1649,23 +1625,71 @@ function scanTables(format: LogFormat, redact: boolean): Uint8Array {
 
 // The little of WebAssembly used here, declared locally: @types/node does not
 // declare it, and a global declaration would clash in projects using the DOM lib.
+type ExpandFunction = (head: number, headLength: number, input: number, inputLength: number, output: number, outputCapacity: number) => number;
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: { memory: { buffer: ArrayBuffer }; scan: (from: number, length: number) => number } };
+  Instance: new (module: object) => { exports: { memory: { buffer: ArrayBuffer; grow(pages: number): number }; scan: (from: number, length: number) => number; expand: ExpandFunction } };
 }
 
-/** The scanner's memory (SCRATCH_BYTES of it, plus padding, as a Buffer) and function; null where WebAssembly is unavailable. */
-function loadChunkScanner(tables: Uint8Array): { memory: Buffer; scan: (from: number, length: number) => number } | null {
+// The rest of the module's memory, after the scratch buffer: the head and the
+// lines `expand` reads, and two batches it writes blocks of records into, each
+// with room for the scan's padding after it.
+const EXPAND_HEAD = SCAN_TABLES_BYTES + SCRATCH_BYTES + SCAN_BLOCK;
+const EXPAND_HEAD_BYTES = 1024;
+const EXPAND_INPUT = EXPAND_HEAD + EXPAND_HEAD_BYTES;
+const EXPAND_INPUT_BYTES = 128 * 1024;
+// After the lines: the scan's padding, or their closing newline and the 16 bytes the last load may read past it.
+const BATCHES = EXPAND_INPUT + EXPAND_INPUT_BYTES + SCAN_BLOCK;
+const BATCH_BYTES = 4 * 1024 * 1024;
+const WASM_PAGES = Math.ceil((BATCHES + 2 * (BATCH_BYTES + SCAN_BLOCK)) / 65536);
+
+interface ChunkScanner {
+  /** The module's whole memory. */
+  memory: Buffer;
+  /** The scratch buffer within it: SCRATCH_BYTES, plus the scan's padding. */
+  scratch: Buffer;
+  scan: (from: number, length: number) => number;
+  expand: ExpandFunction;
+}
+
+/** Whether the scan flags nothing in the `length` bytes at `at` of the module's memory; it writes its padding after them. */
+function scanClean(scanner: ChunkScanner, at: number, length: number): boolean {
+  scanner.memory.fill(0x20, at + length, at + length + SCAN_BLOCK);
+  // The scan counts from the scratch buffer's start.
+  return scanner.scan(at - SCAN_TABLES_BYTES, at - SCAN_TABLES_BYTES + length) < 0;
+}
+
+/** The chunk scanner; null where WebAssembly is unavailable. */
+function loadChunkScanner(tables: Uint8Array): ChunkScanner | null {
   try {
     const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
     if (wasm === undefined) return null;
-    const { exports } = new wasm.Instance(new wasm.Module(Buffer.from(CHUNK_SCAN_WASM, 'base64')));
-    new Uint8Array(exports.memory.buffer).set(tables);
-    return { memory: Buffer.from(exports.memory.buffer, SCAN_TABLES_BYTES, SCRATCH_BYTES + SCAN_BLOCK), scan: exports.scan };
+    const { exports } = new wasm.Instance(new wasm.Module(Buffer.from(CHUNK_WASM, 'base64')));
+    // Grown once, here: a later growth would detach every view of the memory.
+    exports.memory.grow(WASM_PAGES - exports.memory.buffer.byteLength / 65536);
+    const memory = Buffer.from(exports.memory.buffer);
+    memory.set(tables);
+    return { memory, scratch: memory.subarray(SCAN_TABLES_BYTES, SCAN_TABLES_BYTES + SCRATCH_BYTES + SCAN_BLOCK), scan: exports.scan, expand: exports.expand };
   } catch {
     // node --jitless, or a host without WebAssembly SIMD: every chunk takes the slow path.
     return null;
   }
+}
+
+// Logger.lines' blocks of bytes smaller than this join the pending records as
+// text, so that many small calls still share one write; larger ones are encoded
+// straight from their bytes and written as a chunk of their own.
+const FAST_LINES_MIN_BYTES = 4096;
+
+/** How many lines `bytes` holds: one more than its newlines. */
+function countLines(bytes: Uint8Array): number {
+  let count = 1;
+  for (let at = bytes.indexOf(0x0a); at >= 0; at = bytes.indexOf(0x0a, at + 1)) count++;
+  return count;
+}
+
+function decodeUtf8(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 }
 
 /**
@@ -1681,9 +1705,12 @@ class ChunkEncoder {
   private readonly rules: Redactor | null;
   // Made at the first chunk, so that initLogging does not pay for compiling.
   private scratch: Buffer | null = null;
+  private scanner: ChunkScanner | null = null;
   private scan: ((from: number, length: number) => number) | null = null;
   // Where a chunk with records written anew is assembled; grown when they make it longer.
   private output: Buffer | null = null;
+  /** How many records the last encodeLines made. */
+  linesEncoded = 0;
 
   constructor(format: LogFormat, rules: Redactor | null) {
     this.json = format === 'json';
@@ -1698,22 +1725,63 @@ class ChunkEncoder {
   /** The chunk's bytes: a view of a reused buffer, valid until the next call, or a new Buffer for a huge chunk. */
   encode(chunk: string): Buffer {
     if (chunk.length * 3 > SCRATCH_BYTES) return Buffer.from(this.cleanAll(chunk), 'utf8');
-    if (this.scratch === null) {
-      const scanner = loadChunkScanner(scanTables(this.json ? 'json' : 'text', this.rules !== null));
-      this.scratch = scanner?.memory ?? Buffer.allocUnsafe(SCRATCH_BYTES);
-      this.scan = scanner?.scan ?? null;
-    }
+    const scratch = this.scratch ?? this.load();
     if (this.scan === null) {
       const clean = this.cleanAll(chunk);
-      return clean.length * 3 > SCRATCH_BYTES ? Buffer.from(clean, 'utf8') : this.scratch.subarray(0, this.scratch.write(clean, 0, 'utf8'));
+      return clean.length * 3 > SCRATCH_BYTES ? Buffer.from(clean, 'utf8') : scratch.subarray(0, scratch.write(clean, 0, 'utf8'));
     }
-    const length = this.scratch.write(chunk, 0, 'utf8');
-    this.scratch.fill(0x20, length, length + SCAN_BLOCK);
+    const length = scratch.write(chunk, 0, 'utf8');
+    scratch.fill(0x20, length, length + SCAN_BLOCK);
     // User patterns can match anything: with some, every record is looked at.
     const everyRecord = this.rules !== null && this.rules.userPatterns.length > 0;
     const first = everyRecord ? 0 : this.scan(0, length);
-    if (first < 0) return this.scratch.subarray(0, length);
+    if (first < 0) return scratch.subarray(0, length);
     return this.cleanFlagged(chunk, length, first, everyRecord);
+  }
+
+  /** Compiles the scanner, or makes a plain scratch buffer without one; returns the scratch buffer. */
+  private load(): Buffer {
+    this.scanner = loadChunkScanner(scanTables(this.json ? 'json' : 'text', this.rules !== null));
+    this.scan = this.scanner?.scan ?? null;
+    this.scratch = this.scanner?.scratch ?? Buffer.allocUnsafe(SCRATCH_BYTES);
+    return this.scratch;
+  }
+
+  /**
+   * Logger.lines' fast path: each line of `lines` (UTF-8, joined by newlines) as
+   * a text record `head` + line, written into batch `batch` (0 or 1) from byte
+   * `at`. Returns how many bytes; -1 when the block needs the string path (a byte
+   * that is not plain ASCII, anything the scan flags for redaction, JSON, user
+   * patterns, no WebAssembly, a block or head too big); -2 when the rest of the
+   * batch is too small. Nothing is written anywhere else.
+   */
+  encodeLines(head: string, lines: Uint8Array, batch: number, at: number): number {
+    if (this.json || (this.rules !== null && this.rules.userPatterns.length > 0)) return -1;
+    if (lines.length > EXPAND_INPUT_BYTES || head.length * 3 + SCAN_BLOCK > EXPAND_HEAD_BYTES) return -1;
+    if (this.scratch === null) this.load();
+    const scanner = this.scanner;
+    if (scanner === null) return -1;
+    const { memory } = scanner;
+    // The head and the lines are scanned apart, before any record is made:
+    // no trigger of the scan has a newline in it, and a head ends with a space,
+    // which begins none, so no trigger spans a line and its head.
+    const headLength = memory.write(head, EXPAND_HEAD, 'utf8');
+    if (!scanClean(scanner, EXPAND_HEAD, headLength)) return -1;
+    memory.set(lines, EXPAND_INPUT);
+    if (!scanClean(scanner, EXPAND_INPUT, lines.length)) return -1;
+    memory[EXPAND_INPUT + lines.length] = 0x0a;
+    const into = BATCHES + batch * (BATCH_BYTES + SCAN_BLOCK) + at;
+    const length = scanner.expand(EXPAND_HEAD, headLength, EXPAND_INPUT, lines.length, into, BATCH_BYTES - at);
+    if (length < 0) return length;
+    // Each line took the head and its newline; the lines' own bytes, with their newlines, are the rest.
+    this.linesEncoded = (length - lines.length - 1) / headLength;
+    return length;
+  }
+
+  /** Bytes `from` to `to` of batch `batch`, as encodeLines wrote them. */
+  batchBytes(batch: number, from: number, to: number): Buffer {
+    const start = BATCHES + batch * (BATCH_BYTES + SCAN_BLOCK);
+    return this.scanner!.memory.subarray(start + from, start + to);
   }
 
   private cleanAll(chunk: string): string {
@@ -1810,6 +1878,11 @@ class ChunkEncoder {
   }
 }
 
+/** Whether `next` starts where `chunk` ends, in the same memory. */
+function follows(chunk: Buffer, next: Buffer): boolean {
+  return next.buffer === chunk.buffer && next.byteOffset === chunk.byteOffset + chunk.length;
+}
+
 /** A chunk of whole records of which only the first `written` bytes reached the file. */
 interface TornChunk {
   bytes: Buffer;
@@ -1828,36 +1901,42 @@ function sleepMs(ms: number): void {
 }
 
 /**
- * Appends records to the session's file through `fs.createWriteStream`, one
- * chunk at a time. The queue is ours, not the stream's, so we always know what
- * is in flight: a synchronous flush waits for that one chunk to land and then
- * writes the rest itself, in order.
+ * Appends records to the session's file, one chunk at a time: with `fs.write`
+ * on Node's thread pool, or with `fs.writeSync`. One write at a time, and the
+ * queue is ours, so we always know what is in flight: a synchronous flush waits
+ * for that one chunk to land and then writes the rest itself, in order.
  */
 class LogWriter {
   readonly filePath: string;
   dropped = 0;
   private readonly fd: number;
-  // Made at the first asynchronous write: loading Node's stream machinery costs
-  // ~2 ms of startup, and a session that writes only synchronously needs none.
-  private stream: fs.WriteStream | null = null;
   private readonly encoder: ChunkEncoder;
   // Records not yet handed on, newest last.
   private pending = '';
   private pendingRecords = 0;
-  // Full chunks waiting for the stream; only while a chunk is in flight.
+  // Chunks waiting to be written: while a chunk is in flight, or for a microtask.
   private readonly queue: Buffer[] = [];
   private readonly queueRecords: number[] = [];
   private queuedBytes = 0;
-  // A chunk was handed to the stream and its callback has not run: hand it no
-  // other, or the stream would buffer it where we cannot see it.
-  private streamBusy = false;
+  // Blocks of lines (writeLines) are encoded into one of the encoder's two
+  // batches and queued as views of it, so that a tick's blocks go out in one
+  // write without a copy. A batch is filled again from its start only once
+  // everything in it has landed: the file's size then, for each.
+  private batch = 0;
+  private batchUsed = 0;
+  private readonly batchLandedAt = [0, 0];
+  // A chunk was handed to fs.write and has not been seen to land (by its
+  // callback, or by the file's size): start no other write.
+  private writing = false;
+  // The number of the latest fs.write: a callback of an earlier one, seen to
+  // land by the file's size before its callback ran, is ignored.
+  private writeId = 0;
   // That chunk, while its bytes are not yet known to be in the file; and how many.
   private inflight: Buffer | null = null;
   private unlanded = 0;
   private unlandedRecords = 0;
   // The file's size once everything known to have landed is there.
   private landedSize: number;
-  private streamReady = false;
   private scheduled = false;
   private failed = false;
   private closed = false;
@@ -1887,22 +1966,6 @@ class LogWriter {
     if (size >= maxBytes) this.limitReached = this.limitUntold = true;
   }
 
-  private createStream(): void {
-    // autoClose false: after an error the stream must not close our fd, or a
-    // later synchronous write could land in whatever file reuses that number.
-    this.stream = fs.createWriteStream(this.filePath, { fd: this.fd, autoClose: false, emitClose: false });
-    this.stream.on('error', (error) => this.fail(error));
-    // The stream constructs itself on the next tick, even over an open fd, and
-    // holds back any write until then. A chunk held there is one we cannot see
-    // land: a synchronous flush would wait on it in vain, then write past it,
-    // and the stream would write it again later. So nothing is handed to the
-    // stream before this tick, queued after the stream's own, has run.
-    process.nextTick(() => {
-      this.streamReady = true;
-      this.startWrite();
-    });
-  }
-
   /** Queues `count` records (one by default); `sync` writes them, and everything before, before returning. */
   write(records: string, sync: boolean, count = 1): void {
     if (this.failed || this.closed) {
@@ -1916,7 +1979,7 @@ class LogWriter {
       this.flushSync();
     } else if (this.pending.length >= CHUNK_CHARS) {
       this.handOnFullChunk();
-    } else if (!this.streamBusy && !this.scheduled) {
+    } else if (!this.writing && !this.scheduled) {
       // A microtask lets every record of the current tick go out in one write.
       this.scheduled = true;
       queueMicrotask(this.startWrite);
@@ -1924,37 +1987,116 @@ class LogWriter {
   }
 
   /**
-   * Within one tick the stream cannot take a chunk (its callbacks need the event
-   * loop), so a full chunk is written synchronously (one writeSync per 64 KiB)
-   * once the chunk in flight, if any, has landed.
+   * Logger.lines' fast path (§10): each line of `lines` as a record with `head`,
+   * encoded straight from the bytes and handed on as a chunk of its own, after
+   * everything before it. False when the block needs the string path (see
+   * ChunkEncoder.encodeLines), or past the soft size limit, where every record
+   * is measured: nothing is taken then, and order is kept.
+   */
+  writeLines(head: string, lines: Uint8Array, sync: boolean): boolean {
+    if (this.failed || this.closed || this.limitReached) return false;
+    // What is pending goes first.
+    if (sync) this.flushSync();
+    else this.queuePending();
+    if (this.failed) return false;
+    let length = this.encoder.encodeLines(head, lines, this.batch, this.batchUsed);
+    if (length === -2) {
+      this.nextBatch();
+      if (this.failed) return false;
+      length = this.encoder.encodeLines(head, lines, this.batch, 0);
+    }
+    if (length < 0) return false;
+    const count = this.encoder.linesEncoded;
+    const fits = this.handedSize + length <= this.hardLimit;
+    if (fits) this.handedSize += length;
+    else this.dropped += count;
+    if (!fits || this.handedSize >= this.softLimit) this.limitReached = this.limitUntold = true;
+    if (fits) {
+      const bytes = this.encoder.batchBytes(this.batch, this.batchUsed, this.batchUsed + length);
+      this.batchUsed += length;
+      if (sync) {
+        this.writeAllSync(bytes, length, count);
+      } else {
+        // Unlike records logged in a loop, blocks of lines come one event at a
+        // time, so they can be written on Node's thread pool while this thread
+        // reads on. The blocks of one event go out in one write, once the write
+        // before has landed (startWrite).
+        this.queueChunk(bytes, count);
+        if (!this.scheduled && !this.failed) {
+          this.scheduled = true;
+          queueMicrotask(this.startWrite);
+        }
+      }
+      this.batchLandedAt[this.batch] = this.landedSize + this.unlanded + this.queuedBytes;
+    }
+    this.tellLimit();
+    return true;
+  }
+
+  /** Moves to the other batch, once what was written into it before has landed. */
+  private nextBatch(): void {
+    const other = 1 - this.batch;
+    if (this.landedSize < this.batchLandedAt[other]!) {
+      // Its bytes are in flight, or queued behind the chunk that is: wait for the one, write the other.
+      if (this.unlanded > 0) this.awaitInflight();
+      if (this.landedSize < this.batchLandedAt[other]!) this.flushSync();
+    }
+    this.batch = other;
+    this.batchUsed = 0;
+  }
+
+  /**
+   * Records logged in a loop fill chunks faster than a thread-pool write and
+   * its callback (which needs the event loop) can take them, so a full chunk is
+   * written synchronously (one writeSync per 64 KiB) once the chunk in flight,
+   * if any, has landed.
    */
   private handOnFullChunk(): void {
     if (this.unlanded === 0 || this.hasLanded()) return this.flushSync();
     // The disk is behind: queue, up to the bound.
+    this.queuePending();
+    this.tellLimit();
+  }
+
+  /** Encodes the pending records and queues them as a chunk, unless they are dropped for the size limit. */
+  private queuePending(): void {
+    if (this.pending === '') return;
     const records = this.pendingRecords;
     const bytes = this.encodePending();
-    if (bytes !== null) {
-      this.queueRecords.push(records);
-      // A copy: the encoder's buffer is reused by the next chunk.
-      const chunk = Buffer.from(bytes);
-      this.queue.push(chunk);
-      this.queuedBytes += chunk.length;
-    }
-    this.tellLimit();
+    // A copy: the encoder's buffer is reused by the next chunk.
+    if (bytes !== null) this.queueChunk(Buffer.from(bytes), records);
+  }
+
+  private queueChunk(chunk: Buffer, records: number): void {
+    this.queue.push(chunk);
+    this.queueRecords.push(records);
+    this.queuedBytes += chunk.length;
     if (this.queuedBytes >= MAX_QUEUED_BYTES) this.flushSync();
   }
 
   private readonly startWrite = (): void => {
     this.scheduled = false;
-    if (this.streamBusy || this.failed || this.closed) return;
+    if (this.failed || this.closed) return;
+    // A write can land long before its callback runs (this thread is busy
+    // with a burst of reads): the file's size tells, and the next can start.
+    if (this.writing) {
+      if (!this.hasLanded()) return;
+      this.writing = false;
+    }
     if (this.queue.length === 0 && this.pending === '') return this.notifyDrained();
-    if (this.stream === null) this.createStream();
-    if (!this.streamReady) return;
     let chunk: Buffer;
     let records: number;
     if (this.queue.length > 0) {
-      chunk = this.queue.shift()!;
-      records = this.queueRecords.shift()!;
+      // The chunks at the queue's head that lie one after another in one buffer
+      // (blocks of lines in a batch), in one write, without a copy.
+      let count = 1;
+      chunk = this.queue[0]!;
+      while (count < this.queue.length && follows(chunk, this.queue[count]!)) {
+        chunk = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length + this.queue[count]!.length);
+        count++;
+      }
+      records = this.queueRecords.splice(0, count).reduce((sum, n) => sum + n, 0);
+      this.queue.splice(0, count);
       this.queuedBytes -= chunk.length;
     } else {
       records = this.pendingRecords;
@@ -1965,16 +2107,26 @@ class LogWriter {
       }
       chunk = Buffer.from(bytes);
     }
-    this.streamBusy = true;
+    this.writing = true;
     this.inflight = chunk;
     this.unlanded = chunk.length;
     this.unlandedRecords = records;
-    this.stream!.write(chunk, (error) => this.onWritten(error));
+    this.writeFrom(++this.writeId, chunk, 0);
     this.tellLimit();
   };
 
-  private onWritten(error: Error | null | undefined): void {
-    this.streamBusy = false;
+  /** Writes `chunk` from `offset` on the thread pool; a short write goes on from where it stopped. */
+  private writeFrom(id: number, chunk: Buffer, offset: number): void {
+    fs.write(this.fd, chunk, offset, chunk.length - offset, null, (error, written) => {
+      // Seen to land already, and a later write started; or the file is closed.
+      if (id !== this.writeId || this.closed) return;
+      if (!error && offset + written < chunk.length) return this.writeFrom(id, chunk, offset + written);
+      this.onWritten(error);
+    });
+  }
+
+  private onWritten(error: Error | null): void {
+    this.writing = false;
     if (error) {
       const chunk = this.inflight;
       if (chunk === null || this.unlanded === 0) return this.fail(error);
@@ -2156,7 +2308,7 @@ class LogWriter {
   }
 
   private isDrained(): boolean {
-    return this.failed || (!this.streamBusy && this.queue.length === 0 && this.pending === '');
+    return this.failed || (!this.writing && this.queue.length === 0 && this.pending === '');
   }
 
   private notifyDrained(): void {
@@ -2177,9 +2329,9 @@ class LogWriter {
     }
     if (this.closed) return;
     this.closed = true;
-    // Not stream.destroy(): it closes the fd even with autoClose false, on the
-    // thread pool, after our closeSync; by then the number may belong to the
-    // next session's file. The stream is idle and is simply dropped.
+    // Closed here, synchronously: nothing of ours is in flight any more (a
+    // write seen to land by the file's size may still have its callback to
+    // come, which is then ignored).
     try {
       fs.closeSync(this.fd);
     } catch {
@@ -2231,15 +2383,15 @@ class LoggerImpl implements Logger {
     this.emit(levelValue(level), message, extra);
   }
 
-  lines(level: LevelName, text: string): void {
+  lines(level: LevelName, text: string | Uint8Array): void {
     const value = levelValue(level);
     const session = active;
     if (session === null) {
-      for (const line of text.split('\n')) this.emit(value, line, undefined);
+      for (const line of (typeof text === 'string' ? text : decodeUtf8(text)).split('\n')) this.emit(value, line, undefined);
     } else if (value >= session.threshold) {
       session.recordLines(Date.now(), value, this, text);
     } else if (value >= session.levelThreshold) {
-      session.dropOverLimit(text.split('\n').length);
+      session.dropOverLimit(typeof text === 'string' ? text.split('\n').length : countLines(text));
     }
   }
 
@@ -2476,8 +2628,16 @@ class Session implements LogSession {
   }
 
   /** Each line of `text` as a record; the lines hold no newline, so none can forge a record. */
-  recordLines(time: number, level: number, logger: LoggerImpl, text: string): void {
+  recordLines(time: number, level: number, logger: LoggerImpl, text: string | Uint8Array): void {
     if (level > this.highest) this.highest = level;
+    if (typeof text !== 'string') {
+      const sync = level >= LEVEL_VALUES.ERROR || this.exiting;
+      if (this.format === formatTextRecord && text.length >= FAST_LINES_MIN_BYTES) {
+        const head = formatTimestamp(time) + logger.prefixes.text[level];
+        if (this.writer.writeLines(head, text, sync)) return;
+      }
+      text = decodeUtf8(text);
+    }
     const lines = text.split('\n');
     let records: string;
     if (this.format === formatTextRecord) {

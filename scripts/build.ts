@@ -17,11 +17,12 @@
  *   npx tsx scripts/build.ts
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { BIN_FILE, BIN_SOURCE, BUNDLE_FILE, CACHE_FILE, recordingScript } from './code-cache.ts';
+import { BIN_FILE, BIN_SOURCE, BUNDLE_FILE, CACHE_FILE, identifiedBundle, recordingScript } from './code-cache.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DIST = path.join(ROOT, 'dist');
@@ -46,7 +47,8 @@ const result = await build({
 const [bundle] = result.outputFiles;
 if (bundle === undefined) throw new Error('esbuild produced no output');
 // No shebang: the bundle is not run itself but by the bin, inside a function.
-fs.writeFileSync(path.join(DIST, BUNDLE_FILE), bundle.text.replace(/^#!.*\n/, ''));
+const bundleText = bundle.text.replace(/^#!.*\n/, '');
+fs.writeFileSync(path.join(DIST, BUNDLE_FILE), identifiedBundle(bundleText, createHash('sha256').update(bundleText).digest('hex')));
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'automake-build-'));
 try {
   execFileSync(process.execPath, ['-e', recordingScript(DIST)], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AUTOMAKE_LOG_DIR: scratch } });

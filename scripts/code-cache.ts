@@ -4,9 +4,11 @@
  * Node 20 has no compile cache of its own (`module.enableCompileCache` came in Node
  * 22), and compiling the 150 KB bundle and the functions a command runs is about a
  * fifth of what `logs show` adds to `node -e ""`. V8 checks that a cache is of this
- * V8, these flags and a source of this length; the loader also skips a cache older
- * than the bundle. A cache that is not used costs nothing but its read: the bundle is
- * then compiled as any script is.
+ * V8, these flags and a source of this length; the loader also checks that it is of
+ * this bundle: the bundle's first line names its SHA-256, and the cache starts with
+ * that line. (Not by dates: `npm install` gives files the time they were unpacked.)
+ * A cache that is not used costs nothing but its read: the bundle is then compiled
+ * as any script is.
  *
  * scripts/build.ts writes these files; tests/package.test.ts checks the cache is taken.
  */
@@ -37,8 +39,9 @@ const bundle = path.join(__dirname, ${JSON.stringify(BUNDLE_FILE)});
 const source = fs.readFileSync(bundle, 'utf8');
 let cachedData;
 try {
-  const cache = path.join(__dirname, ${JSON.stringify(CACHE_FILE)});
-  if (fs.statSync(cache).mtimeMs >= fs.statSync(bundle).mtimeMs) cachedData = fs.readFileSync(cache);
+  const cache = fs.readFileSync(path.join(__dirname, ${JSON.stringify(CACHE_FILE)}));
+  const id = Buffer.from(source.slice(0, source.indexOf('\\n') + 1));
+  if (cache.subarray(0, id.length).equals(id)) cachedData = cache.subarray(id.length);
 } catch {
   // No cache: the bundle is compiled as usual.
 }
@@ -61,6 +64,12 @@ const bundle = ${JSON.stringify(`${dist}/${BUNDLE_FILE}`)};
 const script = new vm.Script(${JSON.stringify(WRAPPER_START)} + fs.readFileSync(bundle, 'utf8') + ${JSON.stringify(WRAPPER_END)}, { filename: bundle });
 process.argv = [process.argv[0], bundle, 'logs', 'show'];
 script.runInThisContext()(exports, require, module, bundle, ${JSON.stringify(dist)});
-process.on('exit', () => fs.writeFileSync(${JSON.stringify(`${dist}/${CACHE_FILE}`)}, script.createCachedData()));
+const id = fs.readFileSync(bundle, 'utf8').split('\\n', 1)[0] + '\\n';
+process.on('exit', () => fs.writeFileSync(${JSON.stringify(`${dist}/${CACHE_FILE}`)}, Buffer.concat([Buffer.from(id), script.createCachedData()])));
 `;
+}
+
+/** The bundle's text as the bin runs it: a first line naming its SHA-256, for the cache to be checked against. */
+export function identifiedBundle(text: string, sha256: string): string {
+  return `// automake-cli sha256 ${sha256}\n${text}`;
 }

@@ -12,7 +12,8 @@ function split(chunks: Buffer[]): [string, boolean][] {
   const lines: [string, boolean][] = [];
   // The splitter hands on whole lines in blocks; each line is one entry here.
   const splitter = new LineSplitter((block, continued) => {
-    for (const line of block.split('\n')) lines.push([line, continued]);
+    const text = typeof block === 'string' ? block : Buffer.from(block).toString('utf8');
+    for (const line of text.split('\n')) lines.push([line, continued]);
   });
   for (const chunk of chunks) splitter.push(chunk);
   splitter.end();
@@ -34,11 +35,16 @@ test('a CRLF line ending loses its carriage return, one in the middle of a line 
   assert.deepEqual(split([Buffer.from('dos\r\n10%\r20%\n')]), [['dos', false], ['10%\r20%', false]]);
 });
 
-test('a line longer than 64 Ki characters is logged in pieces marked as continued', () => {
+test('a line longer than 64 KiB is logged in pieces marked as continued, never within a character', () => {
   const long = 'x'.repeat(64 * 1024 + 10);
   const lines = split([Buffer.from(long.slice(0, 70_000)), Buffer.from(long.slice(70_000) + '\nnext\n')]);
   assert.deepEqual(lines.map(([line, continued]) => [line.length, continued]), [[64 * 1024, true], [10, false], [4, false]]);
   assert.equal(lines[0][0] + lines[1][0], long);
+  // 'é' is 2 bytes: 64 KiB falls inside the character at 32 Ki - 1 after an 'x', so the piece ends before it.
+  const accented = 'x' + 'é'.repeat(40_000);
+  const pieces = split([Buffer.from(accented), Buffer.from('\n')]);
+  assert.deepEqual(pieces.map(([line, continued]) => [Buffer.byteLength(line), continued]), [[64 * 1024 - 1, true], [80_001 - (64 * 1024 - 1), false]]);
+  assert.equal(pieces[0][0] + pieces[1][0], accented);
 });
 
 test('the logged command line quotes only the words a shell would need quoted', () => {

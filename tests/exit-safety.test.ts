@@ -12,13 +12,13 @@ const EXIT_TRIALS = 20;
 const EXIT_RECORDS = 50_000;
 
 /** Runs a scenario that ends in process.exit(3) `trials` times; the problems found, one per failed trial. */
-async function exitTrials(t: { after(fn: () => void): void }, scenario: string, trials: number, format: 'text' | 'json' = 'text') {
+async function exitTrials(t: { after(fn: () => void): void }, scenario: string, trials: number, format: 'text' | 'json' = 'text', records = EXIT_RECORDS) {
   const failures = await inPool(trials, 2, async (trial) => {
     const dir = tempDir(t);
-    const result = await runScenario([scenario, dir, String(EXIT_RECORDS), 'rec'], { SCENARIO_FORMAT: format });
+    const result = await runScenario([scenario, dir, String(records), 'rec'], { SCENARIO_FORMAT: format });
     if (result.code !== 3) return `trial ${trial}: exit code ${result.code} (signal ${result.signal}), expected 3: ${result.stderr}`;
     const file = onlyLogFile(dir);
-    const problem = sequenceProblem(format === 'json' ? jsonSequenceOf(file, 'rec') : sequenceOf(file, 'rec'), EXIT_RECORDS);
+    const problem = sequenceProblem(format === 'json' ? jsonSequenceOf(file, 'rec') : sequenceOf(file, 'rec'), records);
     return problem === undefined ? undefined : `trial ${trial}: ${problem}`;
   });
   return failures.filter(Boolean);
@@ -30,6 +30,11 @@ test('process.exit(n) right after 50,000 records: every record is in the file on
 
 test('process.exit(n) while a write is in flight on the thread pool: every record lands once, in order', async (t) => {
   assert.deepEqual(await exitTrials(t, 'exit-in-flight', EXIT_TRIALS), [], `${EXIT_TRIALS} trials`);
+});
+
+test('process.exit(n) while blocks of lines given as bytes are in flight: every record lands once, in order', async (t) => {
+  // 200,000 records, 20 MB: the writer's batches are refilled several times over.
+  assert.deepEqual(await exitTrials(t, 'lines-exit-in-flight', 10, 'text', 200_000), [], '10 trials');
 });
 
 test('process.exit(n) while close() is still draining: every record lands once, in order', async (t) => {

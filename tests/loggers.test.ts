@@ -6,6 +6,7 @@
  * its session (withSession), and they run one after another.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { test } from 'node:test';
 
 import { getLogger } from '../lib/logging.ts';
@@ -120,4 +121,95 @@ test('lines() before initLogging holds one record per line', async (t) => {
   getLogger('automake.early').lines('INFO', 'first\nsecond');
   const file = await withSession({ dir: tempDir(t), level: 'INFO', env: {} }, () => {});
   assert.deepEqual(levelsAndMessages(file), ['INFO - first', 'INFO - second']);
+});
+
+// --- lines(level, bytes) --------------------------------------------------------
+//
+// Given bytes, lines() encodes a block of plain ASCII lines straight into records
+// (docs/design.md §10), and hands anything else to the path that takes text. Each
+// case is logged both ways in one session; the records must be the same, byte for byte.
+
+/** The records of a text log but the session's own, without their timestamps. */
+function untimed(file: string): string[] {
+  return bodyLines(fileLines(file)).map((line) => line.slice(23));
+}
+
+const plainBlock = (lines: number, width = 60) => Array.from({ length: lines }, (_, i) => `line ${i} ${'x'.repeat(width)}`).join('\n');
+
+const BYTE_CASES: { name: string; logger: string; bytes: Buffer }[] = [
+  { name: 'plain ASCII lines', logger: 'automake.out', bytes: Buffer.from(plainBlock(200)) },
+  { name: 'tabs, empty lines, a last empty line', logger: 'automake.out', bytes: Buffer.from(`${plainBlock(100)}\n\na\tb\t\n${plainBlock(10)}\n`) },
+  { name: 'secrets among plain lines', logger: 'automake.out', bytes: Buffer.from(`${plainBlock(100)}\nGITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789\ncurl -H 'Authorization: Bearer abc.def.ghi' x\n${plainBlock(100)}`) },
+  { name: 'control characters and a carriage return', logger: 'automake.out', bytes: Buffer.from(`${plainBlock(100)}\n\x1b[31mred\x1b[0m del\x7f\n10%\r20%\n${plainBlock(10)}`) },
+  { name: 'UTF-8, and bytes that are not UTF-8', logger: 'automake.out', bytes: Buffer.concat([Buffer.from(`${plainBlock(100)}\nnaïve 😀\n`), Buffer.from([0x61, 0xff, 0xfe, 0x62, 0x0a]), Buffer.from(plainBlock(10))]) },
+  { name: 'a head longer than 64 bytes', logger: `automake.${'long'.repeat(20)}`, bytes: Buffer.from(plainBlock(200)) },
+  { name: 'a logger name the scan flags', logger: 'automake.my_tool', bytes: Buffer.from(plainBlock(200)) },
+  { name: 'a block too big for the fast path', logger: 'automake.out', bytes: Buffer.from(plainBlock(2500)) },
+  { name: 'a block smaller than a fast one', logger: 'automake.out', bytes: Buffer.from('one\ntwo') },
+];
+
+test('lines() given bytes writes the records it writes for the same text', async (t) => {
+  const file = await withSession({ dir: tempDir(t), level: 'INFO', env: {} }, () => {
+    for (const { logger, bytes } of BYTE_CASES) {
+      getLogger(logger).lines('INFO', bytes);
+      getLogger(logger).lines('INFO', bytes.toString('utf8'));
+    }
+  });
+  const records = untimed(file);
+  let at = 0;
+  for (const { name, bytes } of BYTE_CASES) {
+    const count = bytes.toString('utf8').split('\n').length;
+    const fromBytes = records.slice(at, at + count);
+    const fromText = records.slice(at + count, at + 2 * count);
+    assert.equal(fromText.length, count, `${name}: ${count} records from the text`);
+    assert.deepEqual(fromBytes, fromText, name);
+    at += 2 * count;
+  }
+  assert.equal(at, records.length, 'no other records');
+  const log = fs.readFileSync(file, 'utf8');
+  assert.ok(!log.includes('ghp_abcdefghijklmnopqrstuvwxyz0123456789') && !log.includes('abc.def.ghi'), 'the secrets were redacted');
+  assert.ok(log.includes('\\x1b[31mred'), 'control characters were escaped');
+});
+
+test('lines() given bytes: blocks enough to fill the writer many times over land whole and in order', async (t) => {
+  // About 190 KiB of records a block, 24 MiB in all: the blocks' batches are refilled several times.
+  const blocks = Array.from({ length: 128 }, (_, b) => Array.from({ length: 1600 }, (_, i) => `block ${b} line ${i} ${'y'.repeat(40)}`).join('\n'));
+  const file = await withSession({ dir: tempDir(t), level: 'INFO', env: {}, maxSessionBytes: Infinity, maxTotalBytes: Infinity, minFreeBytes: 0 }, async (s) => {
+    for (const [b, block] of blocks.entries()) {
+      s.logger.lines('INFO', Buffer.from(block));
+      // A turn of the event loop every 8 blocks, so that writes are in flight on
+      // the thread pool; then 64 blocks (12 MiB) in one turn, more than the
+      // writer can hold without writing some of them itself.
+      if (b < 64 && b % 8 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+  });
+  const expected = blocks.flatMap((block) => block.split('\n')).map((line) => ` - automake - INFO - ${line}`);
+  assert.deepEqual(untimed(file), expected);
+});
+
+test('lines() given bytes keeps nothing of them past the call, and holds them as text before initLogging', async (t) => {
+  const early = Buffer.from('held one\nheld two');
+  getLogger('automake.early').lines('INFO', early);
+  early.fill(0x5a);
+  const file = await withSession({ dir: tempDir(t), level: 'INFO', env: {} }, (s) => {
+    const bytes = Buffer.from(plainBlock(200));
+    s.logger.lines('INFO', bytes);
+    bytes.fill(0x5a);
+    s.logger.lines('DEBUG', Buffer.from(plainBlock(200)));
+  });
+  assert.deepEqual(levelsAndMessages(file), ['INFO - held one', 'INFO - held two', ...plainBlock(200).split('\n').map((line) => `INFO - ${line}`)]);
+});
+
+test('lines() given bytes in JSON writes the records it writes for the same text', async (t) => {
+  const bytes = Buffer.from(`${plainBlock(100)}\na "quoted"\ttab`);
+  const file = await withSession({ dir: tempDir(t), level: 'INFO', format: 'json', env: {} }, (s) => {
+    s.logger.lines('INFO', bytes);
+    s.logger.lines('INFO', bytes.toString('utf8'));
+  });
+  const records = bodyLines(fileLines(file)).map((line) => {
+    const { time: _time, ...rest } = JSON.parse(line) as Record<string, unknown>;
+    return rest;
+  });
+  assert.equal(records.length, 202);
+  assert.deepEqual(records.slice(0, 101), records.slice(101));
 });

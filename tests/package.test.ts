@@ -94,6 +94,17 @@ for (const node of [
       assert.equal(probed.stdout, `automake ${PKG.version}\n`);
       // The cache is recorded by `npm pack`'s build, under the Node running these tests; another Node compiles the bundle anew.
       assert.equal(probed.stderr, String(nodeVersion === process.version));
+      // A cache of another bundle (its first line names another SHA-256) is not used, and the bin still works.
+      const cacheFile = path.join(path.dirname(bin), CACHE_FILE);
+      const cache = fs.readFileSync(cacheFile);
+      try {
+        fs.writeFileSync(cacheFile, Buffer.concat([Buffer.from(cache.toString('latin1', 0, cache.indexOf(0x0a)).replace(/[0-9a-f]$/, (d) => (d === '0' ? '1' : '0'))), cache.subarray(cache.indexOf(0x0a))]));
+        const stale = await run(nodeBin, ['-e', probe], { cwd: project, env });
+        assert.equal(stale.code, 0, stale.stderr);
+        assert.deepEqual([stale.stdout, stale.stderr], [`automake ${PKG.version}\n`, 'false']);
+      } finally {
+        fs.writeFileSync(cacheFile, cache);
+      }
     });
 
     test('automake exec runs a command as a logged session from the installed package', async (t) => {

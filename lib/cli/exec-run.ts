@@ -6,15 +6,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import { isatty } from 'node:tty';
 import { errorCode, errorMessage, EXIT_SIGNALS, shellQuote, type LevelName, type Logger } from '../logging.ts';
 import { formatDuration } from './format.ts';
 
-// A line longer than this (a progress bar redrawn with \r, binary output) is
-// logged in pieces rather than held in memory until its newline comes.
-const MAX_LINE_CHARS = 64 * 1024;
+// A line longer than this many bytes (a progress bar redrawn with \r, binary
+// output) is logged in pieces rather than held in memory until its newline comes.
+const MAX_LINE_BYTES = 64 * 1024;
 // Once the command has exited its output is read until the pipes close; a
 // process it left running in the background may hold them open for ever, so
 // capture stops after this long without output.
@@ -159,7 +158,8 @@ function captureOutput(child: ChildProcess, logger: Logger): { finish(idleMs: nu
 /** Copies `from` to `to` byte for byte and logs it, a record per line, at `level`; resolves when `from` closes. */
 function copyStream(from: Readable, to: NodeJS.WriteStream, logger: Logger, level: LevelName): Promise<void> {
   const lines = new LineSplitter((text, continued) => {
-    if (continued) logger.log(level, text, { continued: true });
+    // A piece of an over-long line is always text.
+    if (continued && typeof text === 'string') logger.log(level, text, { continued: true });
     else logger.lines(level, text);
   });
   // Our own output closed (`automake exec -- yes | head -1`): close the command's
@@ -238,63 +238,80 @@ function logEnd(
  * without a newline comes out at `end()`.
  */
 export class LineSplitter {
-  private readonly decoder = new StringDecoder('utf8');
-  private readonly onLines: (lines: string, continued: boolean) => void;
-  private partial = '';
+  private readonly onLines: (lines: string | Uint8Array, continued: boolean) => void;
+  // The start of a line whose newline has not come yet.
+  private partial: Buffer = Buffer.alloc(0);
 
   /**
-   * `onLines` gets whole lines in blocks, joined by `\n` (one call per chunk read,
-   * not per line: a command's output can be a million lines), or one piece of an
-   * over-long line with `continued` set.
+   * `onLines` gets whole lines in blocks, joined by `\n` (one call per block of about
+   * BLOCK_BYTES, not per line: a command's output can be a million lines), as the
+   * bytes read (a view, valid during the call) or, for a block with a carriage
+   * return, as text; or one piece of an over-long line, as text, with `continued` set.
    */
-  constructor(onLines: (lines: string, continued: boolean) => void) {
+  constructor(onLines: (lines: string | Uint8Array, continued: boolean) => void) {
     this.onLines = onLines;
   }
 
   push(chunk: Buffer): void {
-    const text = this.partial + this.decoder.write(chunk);
+    // A newline byte is never part of a longer UTF-8 character, so cutting at
+    // newlines never splits one: each block decodes on its own.
+    let data = chunk;
     let start = 0;
-    for (let end = lastNewline(text, start); end >= 0; end = lastNewline(text, start)) {
-      this.emitLines(text.slice(start, end));
+    if (this.partial.length > 0) {
+      // The line the last chunk left open is joined to the first block only, not to the whole chunk.
+      const end = lastNewline(chunk, 0);
+      if (end < 0) {
+        data = Buffer.concat([this.partial, chunk]);
+      } else {
+        this.emitLines(Buffer.concat([this.partial, chunk.subarray(0, end)]));
+        start = end + 1;
+      }
+    }
+    for (let end = lastNewline(data, start); end >= 0; end = lastNewline(data, start)) {
+      this.emitLines(data.subarray(start, end));
       start = end + 1;
     }
-    this.partial = text.slice(start);
-    while (this.partial.length > MAX_LINE_CHARS) {
-      // Never cut between the two halves of a surrogate pair.
-      const cut = isHighSurrogate(this.partial.charCodeAt(MAX_LINE_CHARS - 1)) ? MAX_LINE_CHARS - 1 : MAX_LINE_CHARS;
-      this.onLines(this.partial.slice(0, cut), true);
-      this.partial = this.partial.slice(cut);
+    let rest = data.subarray(start);
+    while (rest.length > MAX_LINE_BYTES) {
+      const cut = characterStart(rest, MAX_LINE_BYTES);
+      this.onLines(rest.toString('utf8', 0, cut), true);
+      rest = rest.subarray(cut);
     }
+    // A copy: a view would keep the whole chunk in memory.
+    this.partial = Buffer.from(rest);
   }
 
   end(): void {
-    const rest = this.partial + this.decoder.end();
-    this.partial = '';
-    if (rest !== '') this.emitLines(rest);
+    const rest = this.partial;
+    this.partial = Buffer.alloc(0);
+    if (rest.length > 0) this.emitLines(rest);
   }
 
   /** Hands on whole lines as one block, each without the carriage return of a CRLF ending. */
-  private emitLines(block: string): void {
-    const lines = block.includes('\r') ? block.replaceAll('\r\n', '\n') : block;
+  private emitLines(block: Buffer): void {
+    if (!block.includes(0x0d)) return this.onLines(block, false);
+    const lines = block.toString('utf8').replaceAll('\r\n', '\n');
     this.onLines(lines.endsWith('\r') ? lines.slice(0, -1) : lines, false);
   }
 }
 
-// Whole lines are handed on in blocks of about this many characters: large enough
-// that a block costs one call instead of a hundred, small enough that a block's
-// records stay within the log writer's 64 Ki-character chunk and its fast path.
-const BLOCK_CHARS = 8 * 1024;
+// Whole lines are handed on in blocks of about this many bytes: large enough that
+// a block costs one call instead of a hundred, small enough that a block's
+// records stay well within the log writer's chunk.
+const BLOCK_BYTES = 8 * 1024;
 
-/** The last newline within BLOCK_CHARS of `start` (or the first after it, for a longer line); -1 if none. */
-function lastNewline(text: string, start: number): number {
-  if (text.length - start <= BLOCK_CHARS) {
-    const last = text.lastIndexOf('\n');
+/** The last newline within BLOCK_BYTES of `start` (or the first after it, for a longer line); -1 if none. */
+function lastNewline(data: Buffer, start: number): number {
+  if (data.length - start <= BLOCK_BYTES) {
+    const last = data.lastIndexOf(0x0a);
     return last >= start ? last : -1;
   }
-  const within = text.lastIndexOf('\n', start + BLOCK_CHARS);
-  return within >= start ? within : text.indexOf('\n', start + BLOCK_CHARS);
+  const within = data.lastIndexOf(0x0a, start + BLOCK_BYTES);
+  return within >= start ? within : data.indexOf(0x0a, start + BLOCK_BYTES);
 }
 
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
+/** `at`, or the start of the UTF-8 character it is inside of (at most 3 bytes back). */
+function characterStart(data: Buffer, at: number): number {
+  for (let back = 0; back < 3 && (data[at]! & 0xc0) === 0x80; back++) at--;
+  return at;
 }

@@ -1,0 +1,114 @@
+;; The core's WebAssembly (lib/logging.ts, CHUNK_WASM), in one module.
+;; Built with `wat2wasm scripts/wasm/chunk.wat` (wabt); tests/wasm.test.ts checks
+;; that the module embedded in lib/logging.ts is the build of this file.
+;;
+;; scan: the chunk scan. Tables at 0..95: first-lo, first-hi, second-lo,
+;; second-hi, single-lo, single-hi. Bytes to scan from 96; [len, len + 32) must
+;; be spaces. Returns the offset of the first 32-byte block at or after $from
+;; holding a single or a pair (which may start at the block's offset - 1), or -1.
+(module
+  (memory (export "memory") 6)
+  (func (export "scan") (param $from i32) (param $len i32) (result i32)
+    (local $i i32) (local $end i32) (local $v v128) (local $lo v128) (local $hi v128)
+    (local $f v128) (local $fprev v128) (local $hit v128)
+    (local $flo v128) (local $fhi v128) (local $slo v128) (local $shi v128) (local $xlo v128) (local $xhi v128)
+    (local $nib v128)
+    (local.set $flo (v128.load (i32.const 0)))
+    (local.set $fhi (v128.load (i32.const 16)))
+    (local.set $slo (v128.load (i32.const 32)))
+    (local.set $shi (v128.load (i32.const 48)))
+    (local.set $xlo (v128.load (i32.const 64)))
+    (local.set $xhi (v128.load (i32.const 80)))
+    (local.set $nib (i8x16.splat (i32.const 15)))
+    (local.set $i (i32.add (local.get $from) (i32.const 96)))
+    (local.set $end (i32.add (local.get $len) (i32.const 96)))
+    (block $done (loop $blocks
+      (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+      ;; block A
+      (local.set $v (v128.load (local.get $i)))
+      (local.set $lo (v128.and (local.get $v) (local.get $nib)))
+      (local.set $hi (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $nib)))
+      (local.set $f (v128.and (i8x16.swizzle (local.get $flo) (local.get $lo)) (i8x16.swizzle (local.get $fhi) (local.get $hi))))
+      (local.set $hit (v128.or
+            (v128.and
+              (i8x16.shuffle 31 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 (local.get $f) (local.get $fprev))
+              (v128.and (i8x16.swizzle (local.get $slo) (local.get $lo)) (i8x16.swizzle (local.get $shi) (local.get $hi))))
+            (v128.and (i8x16.swizzle (local.get $xlo) (local.get $lo)) (i8x16.swizzle (local.get $xhi) (local.get $hi)))))
+      ;; block B
+      (local.set $v (v128.load offset=16 (local.get $i)))
+      (local.set $lo (v128.and (local.get $v) (local.get $nib)))
+      (local.set $hi (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $nib)))
+      (local.set $fprev (v128.and (i8x16.swizzle (local.get $flo) (local.get $lo)) (i8x16.swizzle (local.get $fhi) (local.get $hi))))
+      (if (v128.any_true (v128.or (local.get $hit) (v128.or
+            (v128.and
+              (i8x16.shuffle 31 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 (local.get $fprev) (local.get $f))
+              (v128.and (i8x16.swizzle (local.get $slo) (local.get $lo)) (i8x16.swizzle (local.get $shi) (local.get $hi))))
+            (v128.and (i8x16.swizzle (local.get $xlo) (local.get $lo)) (i8x16.swizzle (local.get $xhi) (local.get $hi))))))
+        (then (return (i32.sub (local.get $i) (i32.const 96)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 32)))
+      (br $blocks)))
+    (i32.const -1))
+
+  ;; expand: lines of plain ASCII, each given the same head. The bytes at
+  ;; [$in, $in + $inLen) are lines joined by newlines, with a newline at
+  ;; $in + $inLen and 16 readable bytes after it. Writes each line as head, line,
+  ;; newline at $out, and returns how many bytes, or -1 when a line holds a byte
+  ;; that is not plain (below space but tab, or above ~: a control character,
+  ;; DEL, a byte of UTF-8), or -2 when they would not fit in $outCap bytes.
+  ;; A head of up to 64 bytes is kept in four vectors and stored whole (what
+  ;; goes past its end is overwritten by the line); a longer one is copied.
+  (func (export "expand") (param $head i32) (param $headLen i32) (param $in i32) (param $inLen i32) (param $out i32) (param $outCap i32) (result i32)
+    (local $end i32) (local $o i32) (local $oend i32) (local $v v128) (local $nl i32) (local $bad i32) (local $p i32)
+    (local $space v128) (local $tilde v128) (local $tab v128) (local $newline v128)
+    (local $h0 v128) (local $h1 v128) (local $h2 v128) (local $h3 v128) (local $short i32)
+    (local.set $space (i8x16.splat (i32.const 0x20)))
+    (local.set $tilde (i8x16.splat (i32.const 0x7e)))
+    (local.set $tab (i8x16.splat (i32.const 0x09)))
+    (local.set $newline (i8x16.splat (i32.const 0x0a)))
+    (local.set $h0 (v128.load (local.get $head)))
+    (local.set $h1 (v128.load offset=16 (local.get $head)))
+    (local.set $h2 (v128.load offset=32 (local.get $head)))
+    (local.set $h3 (v128.load offset=48 (local.get $head)))
+    (local.set $short (i32.le_u (local.get $headLen) (i32.const 64)))
+    (local.set $end (i32.add (local.get $in) (local.get $inLen)))
+    (local.set $o (local.get $out))
+    (local.set $oend (i32.add (local.get $out) (local.get $outCap)))
+    (loop $lines
+      ;; Room for the head (64 bytes stored, or the head copied) and a first 16 bytes of line.
+      (if (i32.gt_u (i32.add (i32.add (local.get $o) (local.get $headLen)) (i32.const 80)) (local.get $oend))
+        (then (return (i32.const -2))))
+      (if (local.get $short)
+        (then
+          (v128.store (local.get $o) (local.get $h0))
+          (v128.store offset=16 (local.get $o) (local.get $h1))
+          (v128.store offset=32 (local.get $o) (local.get $h2))
+          (v128.store offset=48 (local.get $o) (local.get $h3)))
+        (else (memory.copy (local.get $o) (local.get $head) (local.get $headLen))))
+      (local.set $o (i32.add (local.get $o) (local.get $headLen)))
+      (loop $vectors
+        (if (i32.gt_u (i32.add (local.get $o) (i32.const 16)) (local.get $oend))
+          (then (return (i32.const -2))))
+        ;; 16 bytes copied at once; only those up to the newline are kept.
+        (local.set $v (v128.load (local.get $in)))
+        (v128.store (local.get $o) (local.get $v))
+        (local.set $nl (i8x16.bitmask (i8x16.eq (local.get $v) (local.get $newline))))
+        (local.set $bad (i8x16.bitmask (v128.or
+          (v128.andnot
+            (i8x16.lt_u (local.get $v) (local.get $space))
+            (v128.or (i8x16.eq (local.get $v) (local.get $tab)) (i8x16.eq (local.get $v) (local.get $newline))))
+          (i8x16.gt_u (local.get $v) (local.get $tilde)))))
+        (if (i32.eqz (local.get $nl))
+          (then
+            (if (local.get $bad) (then (return (i32.const -1))))
+            (local.set $in (i32.add (local.get $in) (i32.const 16)))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (br $vectors)))
+        ;; The line ends within these 16 bytes, at the first newline.
+        (local.set $p (i32.ctz (local.get $nl)))
+        (if (i32.and (local.get $bad) (i32.sub (i32.shl (i32.const 1) (local.get $p)) (i32.const 1)))
+          (then (return (i32.const -1))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (local.set $in (i32.add (local.get $in) (local.get $p)))
+        (local.set $o (i32.add (local.get $o) (local.get $p))))
+      (br_if $lines (i32.le_u (local.get $in) (local.get $end))))
+    (i32.sub (local.get $o) (local.get $out))))
