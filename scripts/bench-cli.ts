@@ -180,7 +180,7 @@ function vmRss(pid: number): number {
   const results = compare([
     { name: 'cat FILE | tee LOG >/dev/null', argv: ['sh', '-c', `cat '${file}' | tee '${tee}' >/dev/null`] },
     { name: 'automake exec -- cat FILE >/dev/null (bundle)', argv: [NODE, BUNDLE, 'exec', '--', 'cat', file], options: { env, stdio: ['ignore', devNull, 'ignore'] } },
-  ], Math.min(RUNS, 5));
+  ], Math.min(RUNS, 9));
   fs.closeSync(devNull);
   addComparison('c', results, 3);
 }
@@ -207,5 +207,5 @@ const widths = cells(header).map((_, i) => Math.max(...[header, ...rows].map((ro
 for (const row of [header, ...rows]) {
   process.stdout.write(`${cells(row).map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')}\n`);
 }
-process.stdout.write(`\nNode ${process.version}, ${os.cpus().length} cores, ${RUNS} runs (b: 3, c: 5); ratios are medians of per-round ratios.\n`);
+process.stdout.write(`\nNode ${process.version}, ${os.cpus().length} cores, ${RUNS} runs (b: 3, c: ${Math.min(RUNS, 9)}); ratios are medians of per-round ratios.\n`);
 process.stdout.write(`Reproduce: npx tsx scripts/bench-cli.ts --runs ${RUNS}\n`);

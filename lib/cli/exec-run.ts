@@ -258,8 +258,8 @@ export class LineSplitter {
     let data = chunk;
     let start = 0;
     if (this.partial.length > 0) {
-      // The line the last chunk left open is joined to the first block only, not to the whole chunk.
-      const end = lastNewline(chunk, 0);
+      // The line the last chunk left open is joined to a short first block only, not to the whole chunk.
+      const end = lastNewline(chunk, 0, FIRST_BLOCK_BYTES);
       if (end < 0) {
         data = Buffer.concat([this.partial, chunk]);
       } else {
@@ -295,19 +295,23 @@ export class LineSplitter {
   }
 }
 
-// Whole lines are handed on in blocks of about this many bytes: large enough that
-// a block costs one call instead of a hundred, small enough that a block's
-// records stay well within the log writer's chunk.
-const BLOCK_BYTES = 8 * 1024;
+// Whole lines are handed on in blocks of about this many bytes (half a read from
+// a pipe): a block costs one call instead of hundreds, and its records stay well
+// within what Logger.lines builds from bytes in one go (128 KiB of lines).
+const BLOCK_BYTES = 32 * 1024;
 
-/** The last newline within BLOCK_BYTES of `start` (or the first after it, for a longer line); -1 if none. */
-function lastNewline(data: Buffer, start: number): number {
-  if (data.length - start <= BLOCK_BYTES) {
+// The first block of a chunk, which starts with the line the chunk before left
+// open, is copied to join the two: only this much of the chunk goes with it.
+const FIRST_BLOCK_BYTES = 8 * 1024;
+
+/** The last newline within `size` bytes of `start` (or the first after them, for a longer line); -1 if none. */
+function lastNewline(data: Buffer, start: number, size = BLOCK_BYTES): number {
+  if (data.length - start <= size) {
     const last = data.lastIndexOf(0x0a);
     return last >= start ? last : -1;
   }
-  const within = data.lastIndexOf(0x0a, start + BLOCK_BYTES);
-  return within >= start ? within : data.indexOf(0x0a, start + BLOCK_BYTES);
+  const within = data.lastIndexOf(0x0a, start + size);
+  return within >= start ? within : data.indexOf(0x0a, start + size);
 }
 
 /** `at`, or the start of the UTF-8 character it is inside of (at most 3 bytes back). */
