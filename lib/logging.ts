@@ -573,6 +573,50 @@ function indentLines(text: string): string {
   return text.indexOf('\n') < 0 ? text : text.replaceAll('\n', CONTINUATION);
 }
 
+/**
+ * The newline check of the common text record, a message and nothing else,
+ * deferred to its chunk: searching every message when it is logged copies it
+ * once more and cost a tenth of the time of logging. Instead the chunk's
+ * newlines are counted when it is encoded (ChunkEncoder.encode) and compared
+ * with `newlines`, the count if no such message holds one; only when they
+ * differ are those records, at `unchecked` (each a start and an end offset in
+ * the chunk), searched, and their messages indented as indentLines does.
+ */
+interface LineCheck {
+  newlines: number;
+  unchecked: Int32Array;
+}
+
+/** `chunk` with the newlines in the messages of the records at `unchecked` indented (LineCheck). */
+function indentNewlines(chunk: string, unchecked: Int32Array): string {
+  let text = '';
+  let copied = 0;
+  for (let i = 0; i < unchecked.length; i += 2) {
+    const start = unchecked[i]!;
+    const end = unchecked[i + 1]!;
+    // The record's last character is its own newline; one before it is the message's.
+    const first = chunk.indexOf('\n', start);
+    if (first < 0 || first >= end - 1) continue;
+    text += chunk.slice(copied, start) + indentLines(chunk.slice(start, end - 1)) + '\n';
+    copied = end;
+  }
+  return copied === 0 ? chunk : text + chunk.slice(copied);
+}
+
+/** `array` in one twice as long. */
+function growInt32(array: Int32Array): Int32Array {
+  const grown = new Int32Array(array.length * 2);
+  grown.set(array);
+  return grown;
+}
+
+/** How many newlines `text` holds. */
+function countNewlines(text: string): number {
+  let count = 0;
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) count++;
+  return count;
+}
+
 function pad2(n: number): string {
   return n < 10 ? '0' + n : String(n);
 }
@@ -1355,10 +1399,11 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
     return true;
   };
   const kept: KeptLog[] = [];
+  const dirPrefix = joinPath(dir, '');
   for (const name of names) {
     const match = pattern.exec(name);
     if (match === null) continue;
-    const file = joinPath(dir, name);
+    const file = dirPrefix + name;
     let stats: fs.Stats | undefined;
     try {
       // lstat: a symlink is judged (and left) as a link, never followed.
@@ -1378,7 +1423,8 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
     }
     report.kept++;
     report.totalBytes += stats.size;
-    if (hasBudget) kept.push({ file, pid, time, size: stats.size, stats });
+    // Only what the budget needs: a whole fs.Stats, with its four Dates, would outlive the scan.
+    if (hasBudget) kept.push({ file, pid, time, size: stats.size, stats: { mtimeMs: stats.mtimeMs, dev: stats.dev, ino: stats.ino } });
   }
   if (hasBudget) applyDiskBudget(dir, kept, budget, report, isRunning, remove, dryRun);
   return report;
@@ -1561,16 +1607,17 @@ const SCRATCH_BYTES = 3 * (CHUNK_CHARS + 16 * 1024);
 // that is not a product of a low-nibble set and a high-nibble set is widened
 // to the smallest one that is, which can only flag more, never less.
 //
-// Beside it, `expand` builds the records of Logger.lines from bytes (§10): a
+// Beside it, `newlines` counts a chunk's newlines (see ChunkEncoder.encode),
+// and `expand` builds the records of Logger.lines from bytes (§10): a
 // head, then a line, for every line of a block of plain ASCII, 16 bytes at a
 // time, refusing (-1) any byte that is not plain so that such blocks take the
 // string path, which escapes and redacts them.
 //
-// A 724-byte module, built with `wat2wasm` from scripts/wasm/chunk.wat, which
+// An 807-byte module, built with `wat2wasm` from scripts/wasm/chunk.wat, which
 // has the source of both functions (tests/wasm.test.ts checks this is its build).
 // Memory: the tables at 0..95, the scratch buffer from 96, then a head and a
 // block of lines for `expand` (EXPAND_HEAD, EXPAND_INPUT).
-const CHUNK_WASM = 'AGFzbQEAAAABEQJgAn9/AX9gBn9/f39/fwF/AwMCAAEFAwEABgcaAwZtZW1vcnkCAARzY2FuAAAGZXhwYW5kAAEKkAUCvgICAn8Ne0EA/QAEACEKQRD9AAQAIQtBIP0ABAAhDEEw/QAEACENQcAA/QAEACEOQdAA/QAEACEPQQ/9DyEQIABB4ABqIQIgAUHgAGohAwJAA0AgAiADTw0BIAL9AAQAIQQgBCAQ/U4hBSAEQQT9jQEgEP1OIQYgCiAF/Q4gCyAG/Q79TiEHIAcgCP0NHwABAgMEBQYHCAkKCwwNDiAMIAX9DiANIAb9Dv1O/U4gDiAF/Q4gDyAG/Q79Tv1QIQkgAv0ABBAhBCAEIBD9TiEFIARBBP2NASAQ/U4hBiAKIAX9DiALIAb9Dv1OIQggCSAIIAf9DR8AAQIDBAUGBwgJCgsMDQ4gDCAF/Q4gDSAG/Q79Tv1OIA4gBf0OIA8gBv0O/U79UP1Q/VMEQCACQeAAaw8LIAJBIGohAgwACwtBfwvNAgUDfwF7A38IewF/QSD9DyENQf4A/Q8hDkEJ/Q8hD0EK/Q8hECAA/QAEACERIAD9AAQQIRIgAP0ABCAhEyAA/QAEMCEUIAFBwABNIRUgAiADaiEGIAQhByAEIAVqIQgDQCAHIAFqQdAAaiAISwRAQX4PCyAVBEAgByAR/QsEACAHIBL9CwQQIAcgE/0LBCAgByAU/QsEMAUgByAAIAH8CgAACyAHIAFqIQcDQCAHQRBqIAhLBEBBfg8LIAL9AAQAIQkgByAJ/QsEACAJIBD9I/1kIQogCSAN/SYgCSAP/SMgCSAQ/SP9UP1PIAkgDv0o/VD9ZCELIApFBEAgCwRAQX8PCyACQRBqIQIgB0EQaiEHDAELIApoIQwgC0EBIAx0QQFrcQRAQX8PCyAMQQFqIQwgAiAMaiECIAcgDGohBwsgAiAGTQ0ACyAHIARrCw==';
+const CHUNK_WASM = 'AGFzbQEAAAABEQJgAn9/AX9gBn9/f39/fwF/AwQDAAABBQMBAAYHJQQGbWVtb3J5AgAIbmV3bGluZXMAAARzY2FuAAEGZXhwYW5kAAIK1wUDRgIDfwF7QQr9DyEFIABB4ABqIQIgAUHgAGohAwJAA0AgAiADTw0BIAQgAv0ABAAgBf0j/WRpaiEEIAJBEGohAgwACwsgBAu+AgICfw17QQD9AAQAIQpBEP0ABAAhC0Eg/QAEACEMQTD9AAQAIQ1BwAD9AAQAIQ5B0AD9AAQAIQ9BD/0PIRAgAEHgAGohAiABQeAAaiEDAkADQCACIANPDQEgAv0ABAAhBCAEIBD9TiEFIARBBP2NASAQ/U4hBiAKIAX9DiALIAb9Dv1OIQcgByAI/Q0fAAECAwQFBgcICQoLDA0OIAwgBf0OIA0gBv0O/U79TiAOIAX9DiAPIAb9Dv1O/VAhCSAC/QAEECEEIAQgEP1OIQUgBEEE/Y0BIBD9TiEGIAogBf0OIAsgBv0O/U4hCCAJIAggB/0NHwABAgMEBQYHCAkKCwwNDiAMIAX9DiANIAb9Dv1O/U4gDiAF/Q4gDyAG/Q79Tv1Q/VD9UwRAIAJB4ABrDwsgAkEgaiECDAALC0F/C80CBQN/AXsDfwh7AX9BIP0PIQ1B/gD9DyEOQQn9DyEPQQr9DyEQIAD9AAQAIREgAP0ABBAhEiAA/QAEICETIAD9AAQwIRQgAUHAAE0hFSACIANqIQYgBCEHIAQgBWohCANAIAcgAWpB0ABqIAhLBEBBfg8LIBUEQCAHIBH9CwQAIAcgEv0LBBAgByAT/QsEICAHIBT9CwQwBSAHIAAgAfwKAAALIAcgAWohBwNAIAdBEGogCEsEQEF+DwsgAv0ABAAhCSAHIAn9CwQAIAkgEP0j/WQhCiAJIA39JiAJIA/9IyAJIBD9I/1Q/U8gCSAO/Sj9UP1kIQsgCkUEQCALBEBBfw8LIAJBEGohAiAHQRBqIQcMAQsgCmghDCALQQEgDHRBAWtxBEBBfw8LIAxBAWohDCACIAxqIQIgByAMaiEHCyACIAZNDQALIAcgBGsL';
 const SCAN_TABLES_BYTES = 96;
 const SCAN_BLOCK = 32;
 
@@ -1625,10 +1672,13 @@ function scanTables(format: LogFormat, redact: boolean): Uint8Array {
 
 // The little of WebAssembly used here, declared locally: @types/node does not
 // declare it, and a global declaration would clash in projects using the DOM lib.
+type ScanFunction = (from: number, length: number) => number;
 type ExpandFunction = (head: number, headLength: number, input: number, inputLength: number, output: number, outputCapacity: number) => number;
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: { memory: { buffer: ArrayBuffer; grow(pages: number): number }; scan: (from: number, length: number) => number; expand: ExpandFunction } };
+  Instance: new (module: object) => {
+    exports: { memory: { buffer: ArrayBuffer; grow(pages: number): number }; scan: ScanFunction; newlines: ScanFunction; expand: ExpandFunction };
+  };
 }
 
 // The rest of the module's memory, after the scratch buffer: the head and the
@@ -1648,7 +1698,8 @@ interface ChunkScanner {
   memory: Buffer;
   /** The scratch buffer within it: SCRATCH_BYTES, plus the scan's padding. */
   scratch: Buffer;
-  scan: (from: number, length: number) => number;
+  scan: ScanFunction;
+  newlines: ScanFunction;
   expand: ExpandFunction;
 }
 
@@ -1669,7 +1720,8 @@ function loadChunkScanner(tables: Uint8Array): ChunkScanner | null {
     exports.memory.grow(WASM_PAGES - exports.memory.buffer.byteLength / 65536);
     const memory = Buffer.from(exports.memory.buffer);
     memory.set(tables);
-    return { memory, scratch: memory.subarray(SCAN_TABLES_BYTES, SCAN_TABLES_BYTES + SCRATCH_BYTES + SCAN_BLOCK), scan: exports.scan, expand: exports.expand };
+    const scratch = memory.subarray(SCAN_TABLES_BYTES, SCAN_TABLES_BYTES + SCRATCH_BYTES + SCAN_BLOCK);
+    return { memory, scratch, scan: exports.scan, newlines: exports.newlines, expand: exports.expand };
   } catch {
     // node --jitless, or a host without WebAssembly SIMD: every chunk takes the slow path.
     return null;
@@ -1706,7 +1758,6 @@ class ChunkEncoder {
   // Made at the first chunk, so that initLogging does not pay for compiling.
   private scratch: Buffer | null = null;
   private scanner: ChunkScanner | null = null;
-  private scan: ((from: number, length: number) => number) | null = null;
   // Where a chunk with records written anew is assembled; grown when they make it longer.
   private output: Buffer | null = null;
   /** How many records the last encodeLines made. */
@@ -1722,27 +1773,42 @@ class ChunkEncoder {
     return Buffer.byteLength(cleanChunk(this.rules, text, this.json), 'utf8');
   }
 
-  /** The chunk's bytes: a view of a reused buffer, valid until the next call, or a new Buffer for a huge chunk. */
-  encode(chunk: string): Buffer {
-    if (chunk.length * 3 > SCRATCH_BYTES) return Buffer.from(this.cleanAll(chunk), 'utf8');
+  /**
+   * The chunk's bytes: a view of a reused buffer, valid until the next call, or a
+   * new Buffer for a huge chunk. `lines` says where the text records are whose
+   * message was not looked at for newlines, and how many newlines the chunk
+   * holds if none has any (see LineCheck).
+   */
+  encode(chunk: string, lines: LineCheck): Buffer {
     const scratch = this.scratch ?? this.load();
-    if (this.scan === null) {
-      const clean = this.cleanAll(chunk);
-      return clean.length * 3 > SCRATCH_BYTES ? Buffer.from(clean, 'utf8') : scratch.subarray(0, scratch.write(clean, 0, 'utf8'));
-    }
-    const length = scratch.write(chunk, 0, 'utf8');
+    const scanner = this.scanner;
+    if (chunk.length * 3 > SCRATCH_BYTES || scanner === null) return this.encodeAll(indentNewlines(chunk, lines.unchecked), scratch);
+    let length = scratch.write(chunk, 0, 'utf8');
     scratch.fill(0x20, length, length + SCAN_BLOCK);
+    // One count of the chunk's newlines instead of a search of every message: a
+    // message with a newline makes one more, and only then are they looked at.
+    if (lines.unchecked.length > 0 && scanner.newlines(0, length) !== lines.newlines) {
+      chunk = indentNewlines(chunk, lines.unchecked);
+      if (chunk.length * 3 > SCRATCH_BYTES) return this.encodeAll(chunk, scratch);
+      length = scratch.write(chunk, 0, 'utf8');
+      scratch.fill(0x20, length, length + SCAN_BLOCK);
+    }
     // User patterns can match anything: with some, every record is looked at.
     const everyRecord = this.rules !== null && this.rules.userPatterns.length > 0;
-    const first = everyRecord ? 0 : this.scan(0, length);
+    const first = everyRecord ? 0 : scanner.scan(0, length);
     if (first < 0) return scratch.subarray(0, length);
     return this.cleanFlagged(chunk, length, first, everyRecord);
+  }
+
+  /** Without the scan (no WebAssembly, or a chunk too big for the scratch buffer): every record made safe. */
+  private encodeAll(chunk: string, scratch: Buffer): Buffer {
+    const clean = this.cleanAll(chunk);
+    return clean.length * 3 > SCRATCH_BYTES ? Buffer.from(clean, 'utf8') : scratch.subarray(0, scratch.write(clean, 0, 'utf8'));
   }
 
   /** Compiles the scanner, or makes a plain scratch buffer without one; returns the scratch buffer. */
   private load(): Buffer {
     this.scanner = loadChunkScanner(scanTables(this.json ? 'json' : 'text', this.rules !== null));
-    this.scan = this.scanner?.scan ?? null;
     this.scratch = this.scanner?.scratch ?? Buffer.allocUnsafe(SCRATCH_BYTES);
     return this.scratch;
   }
@@ -1808,7 +1874,7 @@ class ChunkEncoder {
     // A place known in both units, always at a record's start: where the scan resumes.
     let byte = 0;
     let char = 0;
-    for (let block = first; block >= 0; block = byte < length ? this.scan!(byte, length) : -1) {
+    for (let block = first; block >= 0; block = byte < length ? this.scanner!.scan(byte, length) : -1) {
       let start = char;
       let end = chunk.length;
       if (!everyRecord) {
@@ -1911,9 +1977,12 @@ class LogWriter {
   dropped = 0;
   private readonly fd: number;
   private readonly encoder: ChunkEncoder;
-  // Records not yet handed on, newest last.
+  // Records not yet handed on, newest last; their newline check (LineCheck).
   private pending = '';
   private pendingRecords = 0;
+  private pendingNewlines = 0;
+  private unchecked: Int32Array = new Int32Array(2048);
+  private uncheckedCount = 0;
   // Chunks waiting to be written: while a chunk is in flight, or for a microtask.
   private readonly queue: Buffer[] = [];
   private readonly queueRecords: number[] = [];
@@ -1966,8 +2035,11 @@ class LogWriter {
     if (size >= maxBytes) this.limitReached = this.limitUntold = true;
   }
 
-  /** Queues `count` records (one by default); `sync` writes them, and everything before, before returning. */
-  write(records: string, sync: boolean, count = 1): void {
+  /**
+   * Queues `count` records (one by default) holding `newlines` newlines (one
+   * each by default). `sync` writes them, and everything before, before returning.
+   */
+  write(records: string, sync: boolean, count = 1, newlines = count): void {
     if (this.failed || this.closed) {
       this.dropped += count;
       return;
@@ -1975,6 +2047,32 @@ class LogWriter {
     if (this.limitReached && !this.fitsUnderHardLimit(records, count)) return;
     this.pending += records;
     this.pendingRecords += count;
+    this.pendingNewlines += newlines;
+    this.handOn(sync);
+  }
+
+  /**
+   * Queues one text record whose message was not searched for newlines
+   * (LineCheck): where it starts and ends is kept for its chunk's check. Not
+   * past the soft size limit, where each record is measured as written.
+   */
+  writeUnchecked(record: string, sync: boolean): void {
+    if (this.failed || this.closed) {
+      this.dropped++;
+      return;
+    }
+    let count = this.uncheckedCount;
+    if (count + 2 > this.unchecked.length) this.unchecked = growInt32(this.unchecked);
+    this.unchecked[count++] = this.pending.length;
+    this.pending += record;
+    this.unchecked[count++] = this.pending.length;
+    this.uncheckedCount = count;
+    this.pendingRecords++;
+    this.pendingNewlines++;
+    this.handOn(sync);
+  }
+
+  private handOn(sync: boolean): void {
     if (sync) {
       this.flushSync();
     } else if (this.pending.length >= CHUNK_CHARS) {
@@ -2209,7 +2307,9 @@ class LogWriter {
    */
   private encodePending(): Buffer | null {
     const records = this.pendingRecords;
-    const bytes = this.encoder.encode(this.takePending());
+    // A view of the offsets, used only while the chunk is encoded, here.
+    const lines: LineCheck = { newlines: this.pendingNewlines, unchecked: this.unchecked.subarray(0, this.uncheckedCount) };
+    const bytes = this.encoder.encode(this.takePending(), lines);
     // Past the soft limit each record was measured as it was accepted.
     if (this.limitReached) return bytes;
     const fits = this.handedSize + bytes.length <= this.hardLimit;
@@ -2242,6 +2342,8 @@ class LogWriter {
     const text = this.pending;
     this.pending = '';
     this.pendingRecords = 0;
+    this.pendingNewlines = 0;
+    this.uncheckedCount = 0;
     return text;
   }
 
@@ -2293,6 +2395,8 @@ class LogWriter {
     this.dropped += tornRecordsLost + this.pendingRecords + this.unlandedRecords + this.queueRecords.reduce((sum, n) => sum + n, 0);
     this.pending = '';
     this.pendingRecords = 0;
+    this.pendingNewlines = 0;
+    this.uncheckedCount = 0;
     this.queue.length = 0;
     this.queueRecords.length = 0;
     this.queuedBytes = 0;
@@ -2528,6 +2632,10 @@ class Session implements LogSession {
   readonly levelThreshold: number;
   private readonly writer: LogWriter;
   private readonly format: typeof formatTextRecord;
+  // The head of the last text record: its timestamp and prefix, for the time and prefix it was made for.
+  private head = '';
+  private headTime = NaN;
+  private headPrefix = '';
   private readonly startedMs = Date.now();
   private exiting = false;
   private ended = false;
@@ -2614,17 +2722,31 @@ class Session implements LogSession {
   }
 
   private writeRecord(time: number, level: number, logger: LoggerImpl, message: unknown, extra: LogExtra | undefined): void {
-    let text: string;
+    // ERROR and above reach the kernel before the call returns; so does
+    // everything once the process is exiting, since no async write will run.
+    const sync = level >= LEVEL_VALUES.ERROR || this.exiting;
+    const text = this.format === formatTextRecord;
+    if (text && extra === undefined && typeof message === 'string' && !this.writer.limitReached) {
+      // The common record, its message searched for newlines with its chunk (LineCheck).
+      // The timestamp and prefix, joined once per millisecond and logger: one piece fewer for every record.
+      const prefix = logger.prefixes.text[level]!;
+      if (time !== this.headTime || prefix !== this.headPrefix) {
+        this.head = formatTimestamp(time) + prefix;
+        this.headTime = time;
+        this.headPrefix = prefix;
+      }
+      this.writer.writeUnchecked(this.head + message + '\n', sync);
+      return;
+    }
+    let record: string;
     try {
-      text = this.format(time, level, logger.prefixes, message, extra);
+      record = this.format(time, level, logger.prefixes, message, extra);
     } catch (error) {
       // An extra field whose getter throws must neither take the program down
       // nor cost the message: keep the message, say what went wrong.
-      text = this.formatFallback(time, level, logger, message, error);
+      record = this.formatFallback(time, level, logger, message, error);
     }
-    // ERROR and above reach the kernel before the call returns; so does
-    // everything once the process is exiting, since no async write will run.
-    this.writer.write(text, level >= LEVEL_VALUES.ERROR || this.exiting);
+    this.writer.write(record, sync, 1, text ? countNewlines(record) : 1);
   }
 
   /** Each line of `text` as a record; the lines hold no newline, so none can forge a record. */

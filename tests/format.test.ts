@@ -173,6 +173,41 @@ test('a message cannot forge a record nor carry terminal control bytes into the 
   for (const word of ['innocent', 'forged', 'ALERT', 'cr', 'over', 'nul', 'csi', 'end']) assert.ok(text.includes(word), word);
 });
 
+test('messages with newlines among thousands of others are indented wherever they fall in a chunk, logged at any level', async (t) => {
+  // Their newlines are found by counting each chunk's newlines (docs/design.md §2):
+  // one forged record a chunk, at its start, its end, in a chunk written
+  // synchronously (ERROR), and beside records with an Error, whose newlines are their own.
+  const forged = (n: number) => `message ${n}\n2026-01-01 00:00:00,000 - automake - CRITICAL - forged ${n}`;
+  const expected: string[] = [];
+  const bytes = await logTo(t, {}, (s) => {
+    for (let i = 0; i < 5000; i++) {
+      if (i % 997 === 0 || i === 4999) {
+        (i % 2 === 0 ? s.logger.info : s.logger.error).call(s.logger, forged(i));
+        expected.push(`message ${i}`, `    2026-01-01 00:00:00,000 - automake - CRITICAL - forged ${i}`);
+      } else if (i % 100 === 0) {
+        const error = new Error(`failed ${i}`);
+        error.stack = `Error: failed ${i}\n    at one\n    at two`;
+        s.logger.warning(`with an error ${i}`, error);
+        expected.push(`with an error ${i}`, `    Error: failed ${i}`, '        at one', '        at two');
+      } else {
+        s.logger.info(`plain ${i}`);
+        expected.push(`plain ${i}`);
+      }
+    }
+    // Chunks of two records each (an ERROR is written at once): one with an Error, one forged.
+    for (let i = 0; i < 3; i++) {
+      const error = new Error(`alone ${i}`);
+      error.stack = `Error: alone ${i}\n    at one`;
+      s.logger.warning(`paired ${i}`, error);
+      s.logger.error(forged(i));
+      expected.push(`paired ${i}`, `    Error: alone ${i}`, '        at one', `message ${i}`, `    2026-01-01 00:00:00,000 - automake - CRITICAL - forged ${i}`);
+    }
+  });
+  const all = lines(bytes);
+  assert.ok(!all.some((line) => / - CRITICAL - /.test(line) && TIMESTAMP_START.test(line)), 'no forged record');
+  assert.deepEqual(all.map((line) => line.replace(/^\S+ \S+ - automake - \w+ - /, '')), expected);
+});
+
 test('tabs in a message are kept as they are', async (t) => {
   const bytes = await logTo(t, {}, (s) => s.logger.info('a\tb'));
   assert.match(lines(bytes)[0], / - INFO - a\tb$/);

@@ -2,12 +2,27 @@
 ;; Built with `wat2wasm scripts/wasm/chunk.wat` (wabt); tests/wasm.test.ts checks
 ;; that the module embedded in lib/logging.ts is the build of this file.
 ;;
+;; newlines: how many newline bytes there are in [96 + $from, 96 + $len), 16 at a
+;; time; the bytes after them, up to the next 16, must not be newlines.
+;;
 ;; scan: the chunk scan. Tables at 0..95: first-lo, first-hi, second-lo,
 ;; second-hi, single-lo, single-hi. Bytes to scan from 96; [len, len + 32) must
 ;; be spaces. Returns the offset of the first 32-byte block at or after $from
 ;; holding a single or a pair (which may start at the block's offset - 1), or -1.
 (module
   (memory (export "memory") 6)
+  (func (export "newlines") (param $from i32) (param $len i32) (result i32)
+    (local $i i32) (local $end i32) (local $n i32) (local $newline v128)
+    (local.set $newline (i8x16.splat (i32.const 0x0a)))
+    (local.set $i (i32.add (local.get $from) (i32.const 96)))
+    (local.set $end (i32.add (local.get $len) (i32.const 96)))
+    (block $done (loop $vectors
+      (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $n (i32.add (local.get $n)
+        (i32.popcnt (i8x16.bitmask (i8x16.eq (v128.load (local.get $i)) (local.get $newline))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $vectors)))
+    (local.get $n))
   (func (export "scan") (param $from i32) (param $len i32) (result i32)
     (local $i i32) (local $end i32) (local $v v128) (local $lo v128) (local $hi v128)
     (local $f v128) (local $fprev v128) (local $hit v128)
