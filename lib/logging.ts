@@ -1398,11 +1398,11 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
     report.deletedBytes += size;
     return true;
   };
-  const kept: KeptLog[] = [];
   const dirPrefix = joinPath(dir, '');
+  let undeletableBytes = 0;
   for (const name of names) {
-    const match = pattern.exec(name);
-    if (match === null) continue;
+    // test, not exec: the PID is read from the name only for an old log.
+    if (!pattern.test(name)) continue;
     const file = dirPrefix + name;
     let stats: fs.Stats | undefined;
     try {
@@ -1413,21 +1413,60 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
       continue;
     }
     if (stats === undefined || !stats.isFile()) continue;
-    const time = logFileTime(stats);
-    const pid = Number(match[2]);
     // Old when strictly older than the retention; a time in the future is never old.
-    if (now > pruneDueTime(time, retentionDays) && !isRunning(pid, stats)) {
+    if (now > pruneDueTime(logFileTime(stats), retentionDays) && !isRunning(pidOfLogName(name), stats)) {
       // One that could not be deleted still takes its room.
-      if (!remove(file, stats.size)) report.totalBytes += stats.size;
+      if (!remove(file, stats.size)) {
+        report.totalBytes += stats.size;
+        undeletableBytes += stats.size;
+      }
       continue;
     }
     report.kept++;
     report.totalBytes += stats.size;
-    // Only what the budget needs: a whole fs.Stats, with its four Dates, would outlive the scan.
-    if (hasBudget) kept.push({ file, pid, time, size: stats.size, stats: { mtimeMs: stats.mtimeMs, dev: stats.dev, ino: stats.ino } });
   }
-  if (hasBudget) applyDiskBudget(dir, kept, budget, report, isRunning, remove, dryRun);
+  // Listed again, when over budget: the logs as they are now (other processes
+  // may be pruning too), but those the age rule could not delete, which stay
+  // out of the budget's reach and in its total.
+  const listKept = () => {
+    const logs = keptLogs(dirPrefix, names, pattern, new Set(report.errors.map((error) => error.file)));
+    report.kept = logs.length;
+    report.totalBytes = undeletableBytes + logs.reduce((sum, log) => sum + log.size, 0);
+    return logs;
+  };
+  if (hasBudget) applyDiskBudget(dir, listKept, budget, report, isRunning, remove, dryRun);
   return report;
+}
+
+/** The PID in a name the log name pattern matched: between its last `_` and `.log`. */
+function pidOfLogName(name: string): number {
+  return Number(name.slice(name.lastIndexOf('_') + 1, -'.log'.length));
+}
+
+/**
+ * The logs left after the age rule, for the budget, which needs them only when
+ * the directory is over it: they are listed again then (the logs the age rule
+ * deleted are gone) rather than kept from the scan, which would cost every
+ * startup two objects a log for the rare one that needs them.
+ */
+function keptLogs(dirPrefix: string, names: string[], pattern: RegExp, skipped: Set<string>): KeptLog[] {
+  const kept: KeptLog[] = [];
+  for (const name of names) {
+    const match = pattern.exec(name);
+    if (match === null) continue;
+    const file = dirPrefix + name;
+    if (skipped.has(file)) continue;
+    let stats: fs.Stats | undefined;
+    try {
+      stats = fs.lstatSync(file, LSTAT_OPTIONS);
+    } catch {
+      // Reported by the scan, if it was there; gone or unreadable now: not the budget's to delete.
+      continue;
+    }
+    if (stats === undefined || !stats.isFile()) continue;
+    kept.push({ file, pid: Number(match[2]), time: logFileTime(stats), size: stats.size, stats });
+  }
+  return kept;
 }
 
 /**
@@ -1438,7 +1477,7 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
  */
 function applyDiskBudget(
   dir: string,
-  logs: KeptLog[],
+  listLogs: () => KeptLog[],
   budget: { maxTotalBytes: number; minFreeBytes: number },
   report: PruneReport,
   isRunning: (pid: number, stats: LogFileStats) => boolean,
@@ -1449,7 +1488,8 @@ function applyDiskBudget(
   let free = budget.minFreeBytes > 0 ? fileSystemSpace(dir)?.free ?? Infinity : Infinity;
   const overBudget = () => report.totalBytes > budget.maxTotalBytes || free < budget.minFreeBytes;
   if (!overBudget()) return;
-  logs.sort((a, b) => a.time - b.time || (a.file < b.file ? -1 : 1));
+  // The list also counts the logs again (see pruneOldLogs): what others deleted since the scan is gone from the total.
+  const logs = listLogs().sort((a, b) => a.time - b.time || (a.file < b.file ? -1 : 1));
   for (const log of logs) {
     if (!overBudget()) return;
     if (isRunning(log.pid, log.stats) || !remove(log.file, log.size)) continue;
