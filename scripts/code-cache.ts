@@ -45,7 +45,8 @@ try {
 } catch {
   // No cache: the bundle is compiled as usual.
 }
-const script = new vm.Script(${JSON.stringify(WRAPPER_START)} + source + ${JSON.stringify(WRAPPER_END)}, { filename: bundle, cachedData });
+// The file's bare name: V8 keeps the name the cache was recorded under (see recordingScript).
+const script = new vm.Script(${JSON.stringify(WRAPPER_START)} + source + ${JSON.stringify(WRAPPER_END)}, { filename: ${JSON.stringify(BUNDLE_FILE)}, cachedData });
 // For tests/package.test.ts, which requires this file to see whether V8 took the cache.
 module.exports.codeCacheTaken = cachedData !== undefined && !script.cachedDataRejected;
 script.runInThisContext()(exports, require, module, bundle, __dirname);
@@ -61,7 +62,9 @@ export function recordingScript(dist: string): string {
 const fs = require('node:fs');
 const vm = require('node:vm');
 const bundle = ${JSON.stringify(`${dist}/${BUNDLE_FILE}`)};
-const script = new vm.Script(${JSON.stringify(WRAPPER_START)} + fs.readFileSync(bundle, 'utf8') + ${JSON.stringify(WRAPPER_END)}, { filename: bundle });
+// Stack traces name the script as it was named here when V8 takes the cache, wherever the
+// package is installed: so it is named by its bare file name, here and in the bin alike.
+const script = new vm.Script(${JSON.stringify(WRAPPER_START)} + fs.readFileSync(bundle, 'utf8') + ${JSON.stringify(WRAPPER_END)}, { filename: ${JSON.stringify(BUNDLE_FILE)} });
 process.argv = [process.argv[0], bundle, 'logs', 'show'];
 script.runInThisContext()(exports, require, module, bundle, ${JSON.stringify(dist)});
 const id = fs.readFileSync(bundle, 'utf8').split('\\n', 1)[0] + '\\n';
