@@ -18,6 +18,8 @@ const MAX_LINE_BYTES = 64 * 1024;
 // process it left running in the background may hold them open for ever, so
 // capture stops after this long without output.
 const OUTPUT_IDLE_MS = 1000;
+// How long a command killed by SIGINT or SIGQUIT on a terminal waits for our own copy of that signal.
+const TERMINAL_SIGNAL_GRACE_MS = 100;
 
 /** How a run ended: the exit code to exit with, and a one-line error when the command could not be started. */
 export interface ExecResult {
@@ -50,6 +52,7 @@ export async function runLoggedCommand(command: string, args: string[], logger: 
   if (!(await output.finish(OUTPUT_IDLE_MS))) {
     logger.warning('The command exited but a process it started still holds its output open: stopped capturing it');
   }
+  await signals.settle(ended.signal);
   signals.release();
   return { exitCode: logEnd(logger, ended, signals.interruptedBy(), child.pid, Date.now() - startedMs) };
 }
@@ -109,12 +112,18 @@ function cannotRun(command: string, error: unknown, logger: Logger): ExecResult 
  * are the command's to act on: we pass them on, wait for it to end, and
  * remember the first one, which its end record names.
  */
-function relaySignals(child: ChildProcess): { interruptedBy(): NodeJS.Signals | undefined; release(): void } {
+function relaySignals(child: ChildProcess): {
+  interruptedBy(): NodeJS.Signals | undefined;
+  settle(killedBy: NodeJS.Signals | null): Promise<void>;
+  release(): void;
+} {
   let first: NodeJS.Signals | undefined;
+  let received = () => {};
   // isatty, not process.stdin.isTTY: creating process.stdin would start reading the terminal the command owns.
   const onTerminal = isatty(0);
   const onSignal = (signal: NodeJS.Signals) => {
     first ??= signal;
+    received();
     // Ctrl-C (and Ctrl-\) on a terminal goes to the whole foreground process
     // group, so the command has it already; a second copy reads as "press again
     // to force quit" to many programs.
@@ -124,6 +133,21 @@ function relaySignals(child: ChildProcess): { interruptedBy(): NodeJS.Signals | 
   for (const signal of EXIT_SIGNALS) process.on(signal, onSignal);
   return {
     interruptedBy: () => first,
+    /**
+     * Ctrl-C (or Ctrl-\) on a terminal reaches the command and us at once, but
+     * the command's exit can be handled before our own copy of the signal: when
+     * the command died of one and ours has not come, it is waited for, briefly.
+     */
+    settle: (killedBy) => {
+      if (first !== undefined || !onTerminal || (killedBy !== 'SIGINT' && killedBy !== 'SIGQUIT')) return Promise.resolve();
+      return new Promise((resolve) => {
+        const timer = setTimeout(resolve, TERMINAL_SIGNAL_GRACE_MS);
+        received = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    },
     release: () => {
       for (const signal of EXIT_SIGNALS) process.off(signal, onSignal);
     },
