@@ -36,6 +36,9 @@ const result = await build({
   bundle: true,
   platform: 'node',
   format: 'cjs',
+  // import() of a Node module becomes require(): the bundle runs in vm.Script
+  // (scripts/code-cache.ts), where a real import() has no loader to call.
+  supported: { 'dynamic-import': false },
   // lib/main.ts finds package.json from import.meta.url, which CommonJS lacks.
   define: { 'import.meta.url': 'importMetaUrl' },
   banner: { js: '"use strict";\nvar importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },

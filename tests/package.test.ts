@@ -107,6 +107,29 @@ for (const node of [
       }
     });
 
+    test('automake logs view -f from the installed package follows a session to its end', async (t) => {
+      if (skip !== undefined) return t.skip(skip);
+      // Following loads node:timers/promises when it first waits: an import() the bundle must not leave to vm.Script.
+      const logDir = tempDir(t, 'automake-package-logs-');
+      fs.writeFileSync(path.join(project, 'ticks.mjs'), [
+        "import { initLogging } from 'automake-logging';",
+        'const session = initLogging({ dir: process.argv[2], env: {} });',
+        "process.stdout.write('started\\n');",
+        'for (let i = 0; i < 4; i++) {',
+        '  await new Promise((resolve) => setTimeout(resolve, 300));',
+        '  session.logger.info(`tick ${i}`);',
+        '}',
+        'await session.close();',
+      ].join('\n'));
+      const writer = startChild([nodeBin, 'ticks.mjs', logDir], { cwd: project, env, input: '', timeoutMs: TIMEOUT_MS });
+      await writer.waitForStdout('started');
+      const bin = path.join(project, 'node_modules', '.bin', 'automake');
+      const followed = await run(bin, ['logs', 'view', '-f', '-n', '0', String(writer.child.pid)], { cwd: project, env: { ...env, AUTOMAKE_LOG_DIR: logDir, NO_COLOR: '1' } });
+      assert.equal((await writer.done).code, 0);
+      assert.equal(followed.code, 0, followed.stderr);
+      assert.match(followed.stdout, / - INFO - tick 3\n.* - INFO - Session ended exitCode=0 /);
+    });
+
     test('automake exec runs a command as a logged session from the installed package', async (t) => {
       if (skip !== undefined) return t.skip(skip);
       const logDir = tempDir(t, 'automake-package-logs-');
