@@ -96,10 +96,9 @@ describe('logs view over concurrent sessions', () => {
   });
 
   test('-n N over all sessions is the last N records of the merge', async () => {
-    const [all, last] = await Promise.all([
-      runCli(['logs', 'view', '--all', '-n', '1000'], { dir }),
-      runCli(['logs', 'view', '--all', '-n', '5'], { dir }),
-    ]);
+    // One after another: each would see the other's own log, with records newer than all others.
+    const all = await runCli(['logs', 'view', '--all', '-n', '1000'], { dir });
+    const last = await runCli(['logs', 'view', '--all', '-n', '5'], { dir });
     assert.deepEqual(mergedRecords(last.stdout), mergedRecords(all.stdout).slice(-5));
   });
 
@@ -180,14 +179,15 @@ describe('logs view --since and --until', () => {
     const now = Date.now();
     plantRecords(dir, [[now - 20 * 60_000, 'INFO', '20 minutes ago'], [now - 5 * 60_000, 'INFO', '5 minutes ago']]);
     const messages = (stdout: string) => mergedRecords(stdout).map((record) => record.line.replace(/^.* - /, ''));
-    const [range, since, ago, combined, day, lastBefore] = await Promise.all([
-      runCli(['logs', 'view', '--all', '--since', '2026-01-01 10:00:05', '--until', '2026-01-01 10:00:10'], { dir }),
-      runCli(['logs', 'view', '--all', '--since', '2026-01-01 10:00:11', '--until', '2026-01-02'], { dir }),
-      runCli(['logs', 'view', '--all', '--since', '10m'], { dir }),
-      runCli(['logs', 'view', '--all', '--until', '2026-01-01 10:01', '--level', 'error'], { dir }),
-      runCli(['logs', 'view', '--all', '--since', '2026-01-01', '-n', '1'], { dir }),
-      runCli(['logs', 'view', '--all', '--until', '2026-01-01 10:00:10', '-n', '1'], { dir }),
-    ]);
+    // One after another: --all shows every session's log, and the log of a `logs view`
+    // running at the same moment is a session's log with recent records.
+    const view = (...args: string[]) => runCli(['logs', 'view', '--all', ...args], { dir });
+    const range = await view('--since', '2026-01-01 10:00:05', '--until', '2026-01-01 10:00:10');
+    const since = await view('--since', '2026-01-01 10:00:11', '--until', '2026-01-02');
+    const ago = await view('--since', '10m');
+    const combined = await view('--until', '2026-01-01 10:01', '--level', 'error');
+    const day = await view('--since', '2026-01-01', '-n', '1');
+    const lastBefore = await view('--until', '2026-01-01 10:00:10', '-n', '1');
     assert.deepEqual(messages(range.stdout), ['at 10:00:05', 'at 10:00:10']);
     assert.deepEqual(messages(since.stdout), ['at 10:00:15']);
     assert.deepEqual(messages(ago.stdout), ['5 minutes ago']);
