@@ -574,13 +574,14 @@ function indentLines(text: string): string {
 }
 
 /**
- * The newline check of the common text record, a message and nothing else,
- * deferred to its chunk: searching every message when it is logged copies it
- * once more and cost a tenth of the time of logging. Instead the chunk's
- * newlines are counted when it is encoded (ChunkEncoder.encode) and compared
- * with `newlines`, the count if no such message holds one; only when they
- * differ are those records, at `unchecked` (each a start and an end offset in
- * the chunk), searched, and their messages indented as indentLines does.
+ * The newline check of a text record without an Error (whose stack lines are
+ * newlines of its own), deferred to its chunk: searching every message when
+ * it is logged copies it once more and cost a tenth of the time of logging.
+ * Instead the chunk's newlines are counted when it is encoded
+ * (ChunkEncoder.encode) and compared with `newlines`, the count if no such
+ * message holds one; only when they differ are those records, at `unchecked`
+ * (each a start and an end offset in the chunk), searched, and their messages
+ * indented as indentLines does (their fields, quoted, hold none).
  */
 interface LineCheck {
   newlines: number;
@@ -1452,8 +1453,7 @@ function pidOfLogName(name: string): number {
 function keptLogs(dirPrefix: string, names: string[], pattern: RegExp, skipped: Set<string>): KeptLog[] {
   const kept: KeptLog[] = [];
   for (const name of names) {
-    const match = pattern.exec(name);
-    if (match === null) continue;
+    if (!pattern.test(name)) continue;
     const file = dirPrefix + name;
     if (skipped.has(file)) continue;
     let stats: fs.Stats | undefined;
@@ -1464,7 +1464,7 @@ function keptLogs(dirPrefix: string, names: string[], pattern: RegExp, skipped: 
       continue;
     }
     if (stats === undefined || !stats.isFile()) continue;
-    kept.push({ file, pid: Number(match[2]), time: logFileTime(stats), size: stats.size, stats });
+    kept.push({ file, pid: pidOfLogName(name), time: logFileTime(stats), size: stats.size, stats });
   }
   return kept;
 }
@@ -2766,52 +2766,57 @@ class Session implements LogSession {
     // everything once the process is exiting, since no async write will run.
     const sync = level >= LEVEL_VALUES.ERROR || this.exiting;
     const text = this.format === formatTextRecord;
-    if (text && extra === undefined && typeof message === 'string' && !this.writer.limitReached) {
-      // The common record, its message searched for newlines with its chunk (LineCheck).
-      // The timestamp and prefix, joined once per millisecond and logger: one piece fewer for every record.
-      const prefix = logger.prefixes.text[level]!;
-      if (time !== this.headTime || prefix !== this.headPrefix) {
-        this.head = formatTimestamp(time) + prefix;
-        this.headTime = time;
-        this.headPrefix = prefix;
-      }
-      this.writer.writeUnchecked(this.head + message + '\n', sync);
-      return;
-    }
+    // A text record without an Error's stack has no newline of its own but its
+    // last (fields are quoted): its message is searched for newlines with its
+    // chunk (LineCheck). Past the soft size limit each record is measured as written.
+    let unchecked = text && !(extra instanceof Error) && !this.writer.limitReached;
     let record: string;
     try {
-      record = this.format(time, level, logger.prefixes, message, extra);
+      record = unchecked
+        ? this.textHead(time, level, logger) + messageText(message) + (extra === undefined || extra === null || extra instanceof Error ? '' : formatFieldsText(extra)) + '\n'
+        : this.format(time, level, logger.prefixes, message, extra);
     } catch (error) {
       // An extra field whose getter throws must neither take the program down
       // nor cost the message: keep the message, say what went wrong.
       record = this.formatFallback(time, level, logger, message, error);
+      unchecked = false;
     }
-    this.writer.write(record, sync, 1, text ? countNewlines(record) : 1);
+    if (unchecked) this.writer.writeUnchecked(record, sync);
+    else this.writer.write(record, sync, 1, text ? countNewlines(record) : 1);
   }
 
-  /** Each line of `text` as a record; the lines hold no newline, so none can forge a record. */
-  recordLines(time: number, level: number, logger: LoggerImpl, text: string | Uint8Array): void {
-    if (level > this.highest) this.highest = level;
-    if (typeof text !== 'string') {
-      const sync = level >= LEVEL_VALUES.ERROR || this.exiting;
-      if (this.format === formatTextRecord && text.length >= FAST_LINES_MIN_BYTES) {
-        const head = formatTimestamp(time) + logger.prefixes.text[level];
-        if (this.writer.writeLines(head, text, sync)) return;
-      }
-      text = decodeUtf8(text);
+  /** A text record's timestamp and prefix, joined once per millisecond and logger: one piece fewer for every record. */
+  private textHead(time: number, level: number, logger: LoggerImpl): string {
+    const prefix = logger.prefixes.text[level]!;
+    if (time !== this.headTime || prefix !== this.headPrefix) {
+      this.head = formatTimestamp(time) + prefix;
+      this.headTime = time;
+      this.headPrefix = prefix;
     }
-    const lines = text.split('\n');
+    return this.head;
+  }
+
+  /** Each line of `lines` as a record; the lines hold no newline, so none can forge a record. */
+  recordLines(time: number, level: number, logger: LoggerImpl, lines: string | Uint8Array): void {
+    if (level > this.highest) this.highest = level;
+    const sync = level >= LEVEL_VALUES.ERROR || this.exiting;
+    const text = this.format === formatTextRecord;
+    if (typeof lines !== 'string') {
+      if (text && lines.length >= FAST_LINES_MIN_BYTES && this.writer.writeLines(this.textHead(time, level, logger), lines, sync)) return;
+      lines = decodeUtf8(lines);
+    }
+    const each = lines.split('\n');
     let records: string;
-    if (this.format === formatTextRecord) {
+    if (text) {
       // One join instead of a record at a time: the result is one flat string,
       // which the writer encodes far faster than a long concatenation of pieces.
-      const head = formatTimestamp(time) + logger.prefixes.text[level];
-      records = head + lines.join('\n' + head) + '\n';
+      const head = this.textHead(time, level, logger);
+      records = head + each.join('\n' + head) + '\n';
     } else {
       records = '';
-      for (const line of lines) records += this.format(time, level, logger.prefixes, line, undefined);
+      for (const line of each) records += this.format(time, level, logger.prefixes, line, undefined);
     }
-    this.writer.write(records, level >= LEVEL_VALUES.ERROR || this.exiting, lines.length);
+    this.writer.write(records, sync, each.length);
   }
 
   private formatFallback(time: number, level: number, logger: LoggerImpl, message: unknown, error: unknown): string {

@@ -202,6 +202,9 @@ test('messages with newlines among thousands of others are indented wherever the
       s.logger.error(forged(i));
       expected.push(`paired ${i}`, `    Error: alone ${i}`, '        at one', `message ${i}`, `    2026-01-01 00:00:00,000 - automake - CRITICAL - forged ${i}`);
     }
+    // With fields, which follow the message's last line.
+    s.logger.info(forged(7), { step: 7, note: 'two\nlines' });
+    expected.push('message 7', '    2026-01-01 00:00:00,000 - automake - CRITICAL - forged 7 step=7 note="two\\nlines"');
   });
   const all = lines(bytes);
   assert.ok(!all.some((line) => / - CRITICAL - /.test(line) && TIMESTAMP_START.test(line)), 'no forged record');
