@@ -52,6 +52,7 @@ if (bundle === undefined) throw new Error('esbuild produced no output');
 // No shebang: the bundle is not run itself but by the bin, inside a function.
 const bundleText = bundle.text.replace(/^#!.*\n/, '');
 fs.writeFileSync(path.join(DIST, BUNDLE_FILE), identifiedBundle(bundleText, createHash('sha256').update(bundleText).digest('hex')));
+writeExecutable(path.join(DIST, BIN_FILE), BIN_SOURCE);
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'automake-build-'));
 try {
   execFileSync(process.execPath, ['-e', recordingScript(DIST)], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AUTOMAKE_LOG_DIR: scratch } });
@@ -59,7 +60,6 @@ try {
   fs.rmSync(scratch, { recursive: true, force: true });
 }
 if (!fs.existsSync(path.join(DIST, CACHE_FILE))) throw new Error(`recording ${CACHE_FILE} wrote nothing`);
-writeExecutable(path.join(DIST, BIN_FILE), BIN_SOURCE);
 writeExecutable(path.join(DIST, 'main.js'), fs.readFileSync(path.join(DIST, 'main.js'), 'utf8'));
 
 /**

@@ -23,8 +23,8 @@ export const BIN_FILE = 'automake.cjs';
  * parameters. The source, and so the cache, must be the same when the cache is
  * recorded and when it is used; the wrapper keeps line numbers as they are in the file.
  */
-export const WRAPPER_START = '(function (exports, require, module, __filename, __dirname) {';
-export const WRAPPER_END = '\n})';
+const WRAPPER_START = '(function (exports, require, module, __filename, __dirname) {';
+const WRAPPER_END = '\n})';
 
 /** dist/automake.cjs: loads the bundle with its cache, if the cache is of this bundle. */
 export const BIN_SOURCE = `#!/usr/bin/env node
@@ -37,38 +37,38 @@ const vm = require('node:vm');
 
 const bundle = path.join(__dirname, ${JSON.stringify(BUNDLE_FILE)});
 const source = fs.readFileSync(bundle, 'utf8');
+// A cache starts with the bundle's first line, which names its SHA-256.
+const cacheHeader = Buffer.from(source.slice(0, source.indexOf('\\n') + 1));
 let cachedData;
 try {
   const cache = fs.readFileSync(path.join(__dirname, ${JSON.stringify(CACHE_FILE)}));
-  const id = Buffer.from(source.slice(0, source.indexOf('\\n') + 1));
-  if (cache.subarray(0, id.length).equals(id)) cachedData = cache.subarray(id.length);
+  if (cache.subarray(0, cacheHeader.length).equals(cacheHeader)) cachedData = cache.subarray(cacheHeader.length);
 } catch {
   // No cache: the bundle is compiled as usual.
 }
-// The file's bare name: V8 keeps the name the cache was recorded under (see recordingScript).
+// Named by its bare file name: V8 keeps the name a cache was recorded under,
+// which would otherwise be a path on the machine that built it.
 const script = new vm.Script(${JSON.stringify(WRAPPER_START)} + source + ${JSON.stringify(WRAPPER_END)}, { filename: ${JSON.stringify(BUNDLE_FILE)}, cachedData });
-// For tests/package.test.ts, which requires this file to see whether V8 took the cache.
+// For the build, which records the cache through this file (recordingScript), and
+// for tests/package.test.ts, which requires it to see whether V8 took the cache.
+module.exports.script = script;
+module.exports.cacheHeader = cacheHeader;
 module.exports.codeCacheTaken = cachedData !== undefined && !script.cachedDataRejected;
 script.runInThisContext()(exports, require, module, bundle, __dirname);
 `;
 
 /**
- * A script for `node -e` that records the cache: it runs `automake logs show` from the
- * bundle (its log in AUTOMAKE_LOG_DIR, which the caller sets), and at exit, once the
- * command's functions are compiled, writes what V8 has compiled to CACHE_FILE.
+ * A script for `node -e` that records the cache: it runs `automake logs show`
+ * through the bin (its log in AUTOMAKE_LOG_DIR, which the caller sets), and at
+ * exit, once the command's functions are compiled, writes what V8 has compiled,
+ * after the bundle's header, to CACHE_FILE.
  */
 export function recordingScript(dist: string): string {
+  const bin = `${dist}/${BIN_FILE}`;
   return `'use strict';
-const fs = require('node:fs');
-const vm = require('node:vm');
-const bundle = ${JSON.stringify(`${dist}/${BUNDLE_FILE}`)};
-// Stack traces name the script as it was named here when V8 takes the cache, wherever the
-// package is installed: so it is named by its bare file name, here and in the bin alike.
-const script = new vm.Script(${JSON.stringify(WRAPPER_START)} + fs.readFileSync(bundle, 'utf8') + ${JSON.stringify(WRAPPER_END)}, { filename: ${JSON.stringify(BUNDLE_FILE)} });
-process.argv = [process.argv[0], bundle, 'logs', 'show'];
-script.runInThisContext()(exports, require, module, bundle, ${JSON.stringify(dist)});
-const id = fs.readFileSync(bundle, 'utf8').split('\\n', 1)[0] + '\\n';
-process.on('exit', () => fs.writeFileSync(${JSON.stringify(`${dist}/${CACHE_FILE}`)}, Buffer.concat([Buffer.from(id), script.createCachedData()])));
+process.argv = [process.argv[0], ${JSON.stringify(bin)}, 'logs', 'show'];
+const bin = require(${JSON.stringify(bin)});
+process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(`${dist}/${CACHE_FILE}`)}, Buffer.concat([bin.cacheHeader, bin.script.createCachedData()])));
 `;
 }
 
