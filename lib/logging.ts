@@ -1681,6 +1681,7 @@ const TRIGGERS = {
     [LETTERS, '-'], // `sk-`, `glpat-`, `xoxb-`
     ['Iy', 'AJqz'], // `AKIA`, `ASIA`, `AIza`, `eyJ`
     ['B', 'e'], // `Bearer`
+    ["'", ':'], // `'key':`, in a text or a JSON record alike
   ] as [string, string][],
   // `"key":`; in a JSON record a quote in a message is escaped, and every field has `":`.
   quotedKey: { text: ['"', ':'], json: ['\\', '"'] } as Record<LogFormat, [string, string]>,
