@@ -859,16 +859,25 @@ const VALUE = String.raw`"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|\\"(?:(?!\\")[^\n])*\\"|[
 // finds the separator, which V8 searches for fast; the key before it is read
 // by keyBefore, and judged by isSensitiveKey.
 const KEY_SEPARATOR = /=|:[ ]+|["']:[ ]*|--(?=[A-Za-z_])/g;
-// What every match of KEY_SEPARATOR holds, to skip the search in most records.
-const KEY_SEPARATOR_HINT = /=|: |["']:|--/;
-const KEY_CHAR = /[\w.-]/;
-const KEY_START = /^-{0,2}([A-Za-z_][\w.-]*)$/;
 
-/** The key that ends just before `end` in `text` (`--` and all), or '' when there is none. */
+/** Whether the character code `c` may begin a key: `[A-Za-z_]`. */
+function isKeyStart(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
+}
+
+/** Whether the character code `c` may be part of a key: `[\w.-]`. */
+function isKeyChar(c: number): boolean {
+  return isKeyStart(c) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e;
+}
+
+/** The key that ends just before `end` in `text` (up to two leading `-` left out), or '' when there is none. */
 function keyBefore(text: string, end: number): string {
   let start = end;
-  while (start > 0 && KEY_CHAR.test(text[start - 1]!)) start--;
-  return KEY_START.exec(text.slice(start, end))?.[1] ?? '';
+  while (start > 0 && isKeyChar(text.charCodeAt(start - 1))) start--;
+  // `-{0,2}`, then a letter or `_`: `--token`, `-t`, `token`; not `---x`, `-1`.
+  if (text.charCodeAt(start) === 0x2d) start++;
+  if (text.charCodeAt(start) === 0x2d) start++;
+  return start < end && isKeyStart(text.charCodeAt(start)) ? text.slice(start, end) : '';
 }
 
 /** The key a separator found by KEY_SEPARATOR belongs to, and where its value starts; undefined when it has none. */
@@ -876,9 +885,10 @@ function keyOfSeparator(text: string, at: number, separator: string): { key: str
   const first = separator[0];
   if (first === '-') {
     // `--key value`: not inside a word (`a--b c`); the value follows spaces and is no flag.
-    if (at > 0 && /[\w-]/.test(text[at - 1]!)) return undefined;
+    const before = text.charCodeAt(at - 1);
+    if (before !== 0x2e && isKeyChar(before)) return undefined;
     let keyEnd = at + 2;
-    while (keyEnd < text.length && KEY_CHAR.test(text[keyEnd]!)) keyEnd++;
+    while (keyEnd < text.length && isKeyChar(text.charCodeAt(keyEnd))) keyEnd++;
     let valueStart = keyEnd;
     while (text[valueStart] === ' ') valueStart++;
     if (valueStart === keyEnd || text[valueStart] === '-') return undefined;
@@ -946,8 +956,6 @@ const TOKEN_PREFIX = /sk-|gh[pousr]_|github_pat_|glpat-|A[KS]IA|xox[abposr]-|AIz
 // lookbehind at the start of the regex would stop V8 from searching for them
 // (4 times slower); a token is then matched where a prefix at a boundary is.
 const TOKEN_AT = new RegExp(TOKEN_FORMATS.join('|'), 'y');
-const TOKEN_PREFIX_HINT = new RegExp(TOKEN_PREFIX.source);
-const WORD_CHAR_BEFORE = /[A-Za-z0-9_]$/;
 const ANSI_COLOUR_BEFORE = /\x1b\[[0-9;]*m$/;
 
 /** Every token that starts at a word boundary replaced. */
@@ -956,8 +964,10 @@ function redactTokens(text: string): string {
   let done = 0;
   TOKEN_PREFIX.lastIndex = 0;
   for (let m = TOKEN_PREFIX.exec(text); m !== null; m = TOKEN_PREFIX.exec(text)) {
-    const before = text.slice(Math.max(0, m.index - 16), m.index);
-    if (m.index < done || (WORD_CHAR_BEFORE.test(before) && !ANSI_COLOUR_BEFORE.test(before))) continue;
+    // A word character before is no boundary, but the `m` that ends an ANSI colour code is.
+    const before = text.charCodeAt(m.index - 1);
+    const inWord = (isKeyStart(before) || (before >= 0x30 && before <= 0x39)) && !(before === 0x6d && ANSI_COLOUR_BEFORE.test(text.slice(Math.max(0, m.index - 16), m.index)));
+    if (m.index < done || inWord) continue;
     TOKEN_AT.lastIndex = m.index;
     if (!TOKEN_AT.test(text)) continue;
     out += text.slice(done, m.index) + REDACTED;
@@ -1022,10 +1032,10 @@ function redactWith(rules: Redactor, text: string): string {
   // A rule runs only where the literal its matches hold is: most records the
   // scan flags hold one secret, and a rule's regex costs more than the search.
   if (out.includes('-----BEGIN ')) out = out.replace(PEM_BLOCK, (_m, begin: string, end: string | undefined) => begin + REDACTED + (end ?? ''));
-  if (KEY_SEPARATOR_HINT.test(out)) out = redactKeyValues(rules, out);
+  out = redactKeyValues(rules, out);
   if (out.includes('Bearer ')) out = out.replace(BEARER, `$1${REDACTED}`);
   if (out.includes('://')) out = out.replace(URL_PASSWORD, `$1${REDACTED}`);
-  if (TOKEN_PREFIX_HINT.test(out)) out = redactTokens(out);
+  out = redactTokens(out);
   if (out.includes(' -p')) out = redactMysqlPasswords(out);
   if (rules.userPatterns.length > 0) out = redactUserPatterns(rules, out);
   return out;
@@ -1041,13 +1051,9 @@ export function redactText(text: string): string {
 }
 const DEFAULT_REDACTOR = makeRedactor();
 
-/** One formatted record (newline included) with its secrets redacted. */
-function redactRecord(rules: Redactor, record: string, json: boolean): string {
+/** One formatted JSON record (newline included) with its secrets redacted. */
+function redactJsonRecord(rules: Redactor, record: string): string {
   const body = record.endsWith('\n') ? record.slice(0, -1) : record;
-  if (!json) {
-    const redacted = redactWith(rules, body);
-    return redacted === body ? record : redacted + '\n';
-  }
   // A JSON record is redacted in its strings, decoded, so that the rules see
   // the text as logged and the record stays valid JSON.
   let parsed: unknown;
@@ -1090,8 +1096,11 @@ function recordEnd(chunk: string, i: number): number {
 
 /** A record made safe to write: its secrets redacted (unless `rules` is null), its control characters escaped. */
 function cleanRecord(rules: Redactor | null, record: string, json: boolean): string {
-  const redacted = rules === null ? record : redactRecord(rules, record, json);
-  return json ? escapeJsonChunk(redacted) : escapeTextChunk(redacted);
+  if (json) return escapeJsonChunk(rules === null ? record : redactJsonRecord(rules, record));
+  // A text record is looked at without its newline, which no rule matches across.
+  const body = record.endsWith('\n') ? record.slice(0, -1) : record;
+  const clean = escapeTextChunk(rules === null ? body : redactWith(rules, body));
+  return clean === body ? record : body === record ? clean : clean + '\n';
 }
 
 /** Every record of `chunk` made safe to write, without the scan: for huge chunks, hosts without WebAssembly, and stderr. */
