@@ -1026,17 +1026,24 @@ function redactUserPatterns(rules: Redactor, text: string): string {
 // Patterns dropped for being slow, to be reported by the session as WARNING records.
 const slowPatterns: RegExp[] = [];
 
-/** `text` with every secret the rules of §8 find replaced by `[REDACTED]`. */
-function redactWith(rules: Redactor, text: string): string {
+/**
+ * `text` with every secret the rules of §8 find replaced by `[REDACTED]`. With
+ * `classes` (the scan's sets the text holds, RULE_CLASSES), only the rules
+ * whose matches hold one of them run. Redaction adds none: `[REDACTED]` holds
+ * no trigger, so what a rule leaves holds no set the text did not.
+ */
+function redactWith(rules: Redactor, text: string, classes: number = ALL_CLASSES): string {
   let out = text;
   // A rule runs only where the literal its matches hold is: most records the
   // scan flags hold one secret, and a rule's regex costs more than the search.
-  if (out.includes('-----BEGIN ')) out = out.replace(PEM_BLOCK, (_m, begin: string, end: string | undefined) => begin + REDACTED + (end ?? ''));
-  out = redactKeyValues(rules, out);
-  if (out.includes('Bearer ')) out = out.replace(BEARER, `$1${REDACTED}`);
-  if (out.includes('://')) out = out.replace(URL_PASSWORD, `$1${REDACTED}`);
-  out = redactTokens(out);
-  if (out.includes(' -p')) out = redactMysqlPasswords(out);
+  if ((classes & RULE_CLASSES.pem) !== 0 && out.includes('-----BEGIN ')) {
+    out = out.replace(PEM_BLOCK, (_m, begin: string, end: string | undefined) => begin + REDACTED + (end ?? ''));
+  }
+  if ((classes & RULE_CLASSES.keyValues) !== 0) out = redactKeyValues(rules, out);
+  if ((classes & RULE_CLASSES.bearer) !== 0 && out.includes('Bearer ')) out = out.replace(BEARER, `$1${REDACTED}`);
+  if ((classes & RULE_CLASSES.url) !== 0 && out.includes('://')) out = out.replace(URL_PASSWORD, `$1${REDACTED}`);
+  if ((classes & RULE_CLASSES.tokens) !== 0) out = redactTokens(out);
+  if ((classes & RULE_CLASSES.mysql) !== 0 && out.includes(' -p')) out = redactMysqlPasswords(out);
   if (rules.userPatterns.length > 0) out = redactUserPatterns(rules, out);
   return out;
 }
@@ -1094,12 +1101,17 @@ function recordEnd(chunk: string, i: number): number {
   return end < 0 ? chunk.length : end + 1;
 }
 
-/** A record made safe to write: its secrets redacted (unless `rules` is null), its control characters escaped. */
-function cleanRecord(rules: Redactor | null, record: string, json: boolean): string {
+/**
+ * A record made safe to write: its secrets redacted (unless `rules` is null),
+ * its control characters escaped. `classes`: the scan's sets a text record's
+ * bytes hold (RULE_CLASSES), when known.
+ */
+function cleanRecord(rules: Redactor | null, record: string, json: boolean, classes: number = ALL_CLASSES): string {
   if (json) return escapeJsonChunk(rules === null ? record : redactJsonRecord(rules, record));
   // A text record is looked at without its newline, which no rule matches across.
   const body = record.endsWith('\n') ? record.slice(0, -1) : record;
-  const clean = escapeTextChunk(rules === null ? body : redactWith(rules, body));
+  const redacted = rules === null ? body : redactWith(rules, body, classes);
+  const clean = (classes & RULE_CLASSES.control) !== 0 ? escapeTextChunk(redacted) : redacted;
   return clean === body ? record : body === record ? clean : clean + '\n';
 }
 
@@ -1662,11 +1674,11 @@ const SCRATCH_BYTES = 3 * (CHUNK_CHARS + 16 * 1024);
 // time, refusing (-1) any byte that is not plain so that such blocks take the
 // string path, which escapes and redacts them.
 //
-// An 807-byte module, built with `wat2wasm` from scripts/wasm/chunk.wat, which
-// has the source of both functions (tests/wasm.test.ts checks this is its build).
+// A 1,155-byte module, built with `wat2wasm` from scripts/wasm/chunk.wat, which
+// has the source of every function (tests/wasm.test.ts checks this is its build).
 // Memory: the tables at 0..95, the scratch buffer from 96, then a head and a
 // block of lines for `expand` (EXPAND_HEAD, EXPAND_INPUT).
-const CHUNK_WASM = 'AGFzbQEAAAABEQJgAn9/AX9gBn9/f39/fwF/AwQDAAABBQMBAAYHJQQGbWVtb3J5AgAIbmV3bGluZXMAAARzY2FuAAEGZXhwYW5kAAIK1wUDRgIDfwF7QQr9DyEFIABB4ABqIQIgAUHgAGohAwJAA0AgAiADTw0BIAQgAv0ABAAgBf0j/WRpaiEEIAJBEGohAgwACwsgBAu+AgICfw17QQD9AAQAIQpBEP0ABAAhC0Eg/QAEACEMQTD9AAQAIQ1BwAD9AAQAIQ5B0AD9AAQAIQ9BD/0PIRAgAEHgAGohAiABQeAAaiEDAkADQCACIANPDQEgAv0ABAAhBCAEIBD9TiEFIARBBP2NASAQ/U4hBiAKIAX9DiALIAb9Dv1OIQcgByAI/Q0fAAECAwQFBgcICQoLDA0OIAwgBf0OIA0gBv0O/U79TiAOIAX9DiAPIAb9Dv1O/VAhCSAC/QAEECEEIAQgEP1OIQUgBEEE/Y0BIBD9TiEGIAogBf0OIAsgBv0O/U4hCCAJIAggB/0NHwABAgMEBQYHCAkKCwwNDiAMIAX9DiANIAb9Dv1O/U4gDiAF/Q4gDyAG/Q79Tv1Q/VD9UwRAIAJB4ABrDwsgAkEgaiECDAALC0F/C80CBQN/AXsDfwh7AX9BIP0PIQ1B/gD9DyEOQQn9DyEPQQr9DyEQIAD9AAQAIREgAP0ABBAhEiAA/QAEICETIAD9AAQwIRQgAUHAAE0hFSACIANqIQYgBCEHIAQgBWohCANAIAcgAWpB0ABqIAhLBEBBfg8LIBUEQCAHIBH9CwQAIAcgEv0LBBAgByAT/QsEICAHIBT9CwQwBSAHIAAgAfwKAAALIAcgAWohBwNAIAdBEGogCEsEQEF+DwsgAv0ABAAhCSAHIAn9CwQAIAkgEP0j/WQhCiAJIA39JiAJIA/9IyAJIBD9I/1Q/U8gCSAO/Sj9UP1kIQsgCkUEQCALBEBBfw8LIAJBEGohAiAHQRBqIQcMAQsgCmghDCALQQEgDHRBAWtxBEBBfw8LIAxBAWohDCACIAxqIQIgByAMaiEHCyACIAZNDQALIAcgBGsL';
+const CHUNK_WASM = 'AGFzbQEAAAABEQJgAn9/AX9gBn9/f39/fwF/AwUEAAAAAQUDAQAGBy8FBm1lbW9yeQIACG5ld2xpbmVzAAAEc2NhbgABB2NsYXNzZXMAAgZleHBhbmQAAwqoCARGAgN/AXtBCv0PIQUgAEHgAGohAiABQeAAaiEDAkADQCACIANPDQEgBCAC/QAEACAF/SP9ZGlqIQQgAkEQaiECDAALCyAEC74CAgJ/DXtBAP0ABAAhCkEQ/QAEACELQSD9AAQAIQxBMP0ABAAhDUHAAP0ABAAhDkHQAP0ABAAhD0EP/Q8hECAAQeAAaiECIAFB4ABqIQMCQANAIAIgA08NASAC/QAEACEEIAQgEP1OIQUgBEEE/Y0BIBD9TiEGIAogBf0OIAsgBv0O/U4hByAHIAj9DR8AAQIDBAUGBwgJCgsMDQ4gDCAF/Q4gDSAG/Q79Tv1OIA4gBf0OIA8gBv0O/U79UCEJIAL9AAQQIQQgBCAQ/U4hBSAEQQT9jQEgEP1OIQYgCiAF/Q4gCyAG/Q79TiEIIAkgCCAH/Q0fAAECAwQFBgcICQoLDA0OIAwgBf0OIA0gBv0O/U79TiAOIAX9DiAPIAb9Dv1O/VD9UP1TBEAgAkHgAGsPCyACQSBqIQIMAAsLQX8LzwICAn8Ie0EP/Q8hCyAAQeAAaiECIAFB4ABqIQMCQANAIAIgA08NASAC/QAEACEEIAQgC/1OIQUgBEEE/Y0BIAv9TiEGQQD9AAQAIAX9DkEQ/QAEACAG/Q79TiEHIAkgByAI/Q0fAAECAwQFBgcICQoLDA0OQSD9AAQAIAX9DkEw/QAEACAG/Q79Tv1O/VAhCSAKQcAA/QAEACAF/Q5B0AD9AAQAIAb9Dv1O/VAhCiAHIQggAkEQaiECDAALCyAKIAn9DQABAgMEBQYHEBESExQVFhcgCiAJ/Q0ICQoLDA0ODxgZGhscHR4f/VAhBCAEIAQgBP0NBAUGBwAAAAAMDQ4PAAAAAP1QIQQgBCAEIAT9DQIDAAAAAAAACgsAAAAAAAD9UCEEIAQgBCAE/Q0BAAAAAAAAAAkAAAAAAAAA/VAhBCAE/RYAIAT9FghBCHRyC80CBQN/AXsDfwh7AX9BIP0PIQ1B/gD9DyEOQQn9DyEPQQr9DyEQIAD9AAQAIREgAP0ABBAhEiAA/QAEICETIAD9AAQwIRQgAUHAAE0hFSACIANqIQYgBCEHIAQgBWohCANAIAcgAWpB0ABqIAhLBEBBfg8LIBUEQCAHIBH9CwQAIAcgEv0LBBAgByAT/QsEICAHIBT9CwQwBSAHIAAgAfwKAAALIAcgAWohBwNAIAdBEGogCEsEQEF+DwsgAv0ABAAhCSAHIAn9CwQAIAkgEP0j/WQhCiAJIA39JiAJIA/9IyAJIBD9I/1Q/U8gCSAO/Sj9UP1kIQsgCkUEQCALBEBBfw8LIAJBEGohAiAHQRBqIQcMAQsgCmghDCALQQEgDHRBAWtxBEBBfw8LIAxBAWohDCACIAxqIQIgByAMaiEHCyACIAZNDQALIAcgBGsL';
 const SCAN_TABLES_BYTES = 96;
 const SCAN_BLOCK = 32;
 
@@ -1720,6 +1732,23 @@ function scanTables(format: LogFormat, redact: boolean): Uint8Array {
   return tables;
 }
 
+// The sets of the scan each rule's matches hold one of, as bits of what the
+// module's `classes` returns for a record: singles in bits 0-7, in the order
+// of scanTables; pairs in bits 8-15. A rule whose sets a record lacks cannot
+// match in it, and is not run; nor is escaping without a control byte.
+const singleClass = (bytes: string) => 1 << (CONTROL_BYTES.length + TRIGGERS.singles.indexOf(bytes));
+const pairClass = (first: string) => 1 << (8 + TRIGGERS.pairs.findIndex(([pairFirst]) => pairFirst === first));
+const RULE_CLASSES = {
+  control: (1 << CONTROL_BYTES.length) - 1,
+  pem: pairClass('-'), // `-----BEGIN`
+  keyValues: singleClass('=') | pairClass(':') | pairClass('-') | pairClass("'") | (1 << (8 + TRIGGERS.pairs.length)),
+  bearer: pairClass('B'),
+  url: pairClass(':'),
+  tokens: singleClass('_') | pairClass(LETTERS) | pairClass('Iy'),
+  mysql: pairClass('-'),
+};
+const ALL_CLASSES = -1;
+
 // The little of WebAssembly used here, declared locally: @types/node does not
 // declare it, and a global declaration would clash in projects using the DOM lib.
 type ScanFunction = (from: number, length: number) => number;
@@ -1727,7 +1756,7 @@ type ExpandFunction = (head: number, headLength: number, input: number, inputLen
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object) => {
-    exports: { memory: { buffer: ArrayBuffer; grow(pages: number): number }; scan: ScanFunction; newlines: ScanFunction; expand: ExpandFunction };
+    exports: { memory: { buffer: ArrayBuffer; grow(pages: number): number }; scan: ScanFunction; newlines: ScanFunction; classes: ScanFunction; expand: ExpandFunction };
   };
 }
 
@@ -1750,6 +1779,8 @@ interface ChunkScanner {
   scratch: Buffer;
   scan: ScanFunction;
   newlines: ScanFunction;
+  /** Which sets of the scan (RULE_CLASSES) the bytes of a range hold. */
+  classes: ScanFunction;
   expand: ExpandFunction;
 }
 
@@ -1771,7 +1802,7 @@ function loadChunkScanner(tables: Uint8Array): ChunkScanner | null {
     const memory = Buffer.from(exports.memory.buffer);
     memory.set(tables);
     const scratch = memory.subarray(SCAN_TABLES_BYTES, SCAN_TABLES_BYTES + SCRATCH_BYTES + SCAN_BLOCK);
-    return { memory, scratch, scan: exports.scan, newlines: exports.newlines, expand: exports.expand };
+    return { memory, scratch, scan: exports.scan, newlines: exports.newlines, classes: exports.classes, expand: exports.expand };
   } catch {
     // node --jitless, or a host without WebAssembly SIMD: every chunk takes the slow path.
     return null;
@@ -1938,13 +1969,18 @@ class ChunkEncoder {
       let at = byte + bytesOf(char, start);
       for (let from = start; from < end;) {
         const to = recordEnd(chunk, from);
-        const record = chunk.slice(from, to);
         const recordBytes = bytesOf(from, to);
-        const clean = cleanRecord(this.rules, record, this.json);
-        if (clean !== record) {
-          written = this.copyToOutput(scratch, copied, at, written);
-          written = this.writeToOutput(clean, written);
-          copied = at + recordBytes;
+        // A JSON record is redacted in its decoded strings, whose sets its bytes do not show.
+        const classes = this.json ? ALL_CLASSES : this.scanner!.classes(at, at + recordBytes);
+        // A record beside the one flagged, in the same block, may hold nothing.
+        if (classes !== 0 || everyRecord) {
+          const record = chunk.slice(from, to);
+          const clean = cleanRecord(this.rules, record, this.json, classes);
+          if (clean !== record) {
+            written = this.copyToOutput(scratch, copied, at, written);
+            written = this.writeToOutput(clean, written);
+            copied = at + recordBytes;
+          }
         }
         at += recordBytes;
         from = to;

@@ -9,6 +9,8 @@
 ;; second-hi, single-lo, single-hi. Bytes to scan from 96; [len, len + 32) must
 ;; be spaces. Returns the offset of the first 32-byte block at or after $from
 ;; holding a single or a pair (which may start at the block's offset - 1), or -1.
+;;
+;; classes: the sets of the scan that one record's bytes hold (below).
 (module
   (memory (export "memory") 6)
   (func (export "newlines") (param $from i32) (param $len i32) (result i32)
@@ -63,6 +65,39 @@
       (local.set $i (i32.add (local.get $i) (i32.const 32)))
       (br $blocks)))
     (i32.const -1))
+
+;; classes: which of the scan's sets occur in [96 + $from, 96 + $to), for the
+  ;; rules of one record: the singles' flags in bits 0-7, the pairs' in bits 8-15.
+  ;; A pair whose first byte is at $from - 1 is not counted. Whole vectors are
+  ;; read, so bytes after $to, up to the next 16, count too: that can only add flags.
+  (func (export "classes") (param $from i32) (param $to i32) (result i32)
+    (local $i i32) (local $end i32) (local $v v128) (local $lo v128) (local $hi v128)
+    (local $f v128) (local $fprev v128) (local $pairs v128) (local $singles v128) (local $nib v128)
+    (local.set $nib (i8x16.splat (i32.const 15)))
+    (local.set $i (i32.add (local.get $from) (i32.const 96)))
+    (local.set $end (i32.add (local.get $to) (i32.const 96)))
+    (block $done (loop $vectors
+      (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $v (v128.load (local.get $i)))
+      (local.set $lo (v128.and (local.get $v) (local.get $nib)))
+      (local.set $hi (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $nib)))
+      (local.set $f (v128.and (i8x16.swizzle (v128.load (i32.const 0)) (local.get $lo)) (i8x16.swizzle (v128.load (i32.const 16)) (local.get $hi))))
+      (local.set $pairs (v128.or (local.get $pairs) (v128.and
+        (i8x16.shuffle 31 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 (local.get $f) (local.get $fprev))
+        (v128.and (i8x16.swizzle (v128.load (i32.const 32)) (local.get $lo)) (i8x16.swizzle (v128.load (i32.const 48)) (local.get $hi))))))
+      (local.set $singles (v128.or (local.get $singles)
+        (v128.and (i8x16.swizzle (v128.load (i32.const 64)) (local.get $lo)) (i8x16.swizzle (v128.load (i32.const 80)) (local.get $hi)))))
+      (local.set $fprev (local.get $f))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $vectors)))
+    ;; The singles in lanes 0-7 and the pairs in 8-15, each half folded into its first lane.
+    (local.set $v (v128.or
+      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $singles) (local.get $pairs))
+      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $singles) (local.get $pairs))))
+    (local.set $v (v128.or (local.get $v) (i8x16.shuffle 4 5 6 7 0 0 0 0 12 13 14 15 0 0 0 0 (local.get $v) (local.get $v))))
+    (local.set $v (v128.or (local.get $v) (i8x16.shuffle 2 3 0 0 0 0 0 0 10 11 0 0 0 0 0 0 (local.get $v) (local.get $v))))
+    (local.set $v (v128.or (local.get $v) (i8x16.shuffle 1 0 0 0 0 0 0 0 9 0 0 0 0 0 0 0 (local.get $v) (local.get $v))))
+    (i32.or (i8x16.extract_lane_u 0 (local.get $v)) (i32.shl (i8x16.extract_lane_u 8 (local.get $v)) (i32.const 8))))
 
   ;; expand: lines of plain ASCII, each given the same head. The bytes at
   ;; [$in, $in + $inLen) are lines joined by newlines, with a newline at
