@@ -865,6 +865,11 @@ function isKeyStart(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
 }
 
+/** Whether the character code `c` is a word character: `\w`. */
+function isWordChar(c: number): boolean {
+  return isKeyStart(c) || (c >= 0x30 && c <= 0x39);
+}
+
 /** Whether the character code `c` may be part of a key: `[\w.-]`. */
 function isKeyChar(c: number): boolean {
   return isKeyStart(c) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e;
@@ -911,9 +916,12 @@ function keyOfSeparator(text: string, at: number, separator: string): { key: str
 // After `Authorization: ` (or any sensitive key) the scheme word stays.
 const VALUE_AT = new RegExp(String.raw`(?:(?:bearer|basic)[ ]+)?(${VALUE})`, 'iy');
 // A bare `Bearer ` is followed by a token (8 or more token characters, not all
-// letters), so that prose ("the Bearer of bad news") is left alone.
-const BEARER = /(?<![\w-])(Bearer[ ]+)(?=[A-Za-z0-9._~+/-]{8})(?=[A-Za-z]*[0-9._~+/-])[A-Za-z0-9._~+/-]+=*/g;
-const URL_PASSWORD = /(?<![\w+.-])([A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:@/"'\\]*:)[^\s@/"'\\]+(?=@)/g;
+// letters), so that prose ("the Bearer of bad news") is left alone. Matched
+// where `Bearer` is found and not inside a word: a lookbehind at the start of
+// a regex would keep V8 from searching for the literal.
+const BEARER_AT = /(Bearer[ ]+)(?=[A-Za-z0-9._~+/-]{8})(?=[A-Za-z]*[0-9._~+/-])[A-Za-z0-9._~+/-]+=*/y;
+// `scheme://user:password@`: found by its `://`; the scheme, before it, is read in code.
+const URL_CREDENTIALS_AT = /([^\s:@/"'\\]*:)[^\s@/"'\\]+(?=@)/y;
 const PEM_BLOCK = /(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)(?:[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY-----)|[\s\S]*)/g;
 // `-p<password>` only after a MySQL or MariaDB client on the same line: in most
 // other commands `-p` is something else (`mkdir -p`, `ssh -p 22`, `grep -P`).
@@ -922,6 +930,46 @@ const PEM_BLOCK = /(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)(?:[\s\S]*?(-----END [
 const MYSQL_PASSWORD_FLAG = / -p(?=[^\s"'\\])/g;
 const MYSQL_CLIENT = /\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mysqlslap|mariadb|mariadb-dump|mariadb-admin)\b/;
 const MYSQL_PASSWORD = /[^\s"'\\]+/y;
+
+/** Each bare `Bearer <token>`'s token. */
+function redactBearerTokens(text: string): string {
+  let out = '';
+  let done = 0;
+  for (let at = text.indexOf('Bearer'); at >= 0; at = text.indexOf('Bearer', at + 1)) {
+    const before = text.charCodeAt(at - 1);
+    if (at < done || before === 0x2d || isWordChar(before)) continue;
+    BEARER_AT.lastIndex = at;
+    const m = BEARER_AT.exec(text);
+    if (m === null) continue;
+    out += text.slice(done, at) + m[1] + REDACTED;
+    done = BEARER_AT.lastIndex;
+  }
+  return done === 0 ? text : out + text.slice(done);
+}
+
+/** Whether the character code `c` may be part of a URL's scheme: `[A-Za-z0-9+.-]`. */
+function isSchemeChar(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2e || c === 0x2d;
+}
+
+/** The password of each `scheme://user:password@host`. */
+function redactUrlPasswords(text: string): string {
+  let out = '';
+  let done = 0;
+  for (let at = text.indexOf('://'); at >= 0; at = text.indexOf('://', at + 1)) {
+    // The scheme: a letter, then letters, digits, `+`, `.`, `-`; no word character before it.
+    let start = at;
+    while (start > 0 && isSchemeChar(text.charCodeAt(start - 1))) start--;
+    const first = text.charCodeAt(start);
+    if (start === at || !isKeyStart(first) || first === 0x5f || text.charCodeAt(start - 1) === 0x5f) continue;
+    URL_CREDENTIALS_AT.lastIndex = at + 3;
+    const m = URL_CREDENTIALS_AT.exec(text);
+    if (m === null) continue;
+    out += text.slice(done, at + 3) + m[1] + REDACTED;
+    done = URL_CREDENTIALS_AT.lastIndex;
+  }
+  return done === 0 ? text : out + text.slice(done);
+}
 
 /** The password in `-p<password>` after a MySQL or MariaDB client on the same line. */
 function redactMysqlPasswords(text: string): string {
@@ -966,7 +1014,7 @@ function redactTokens(text: string): string {
   for (let m = TOKEN_PREFIX.exec(text); m !== null; m = TOKEN_PREFIX.exec(text)) {
     // A word character before is no boundary, but the `m` that ends an ANSI colour code is.
     const before = text.charCodeAt(m.index - 1);
-    const inWord = (isKeyStart(before) || (before >= 0x30 && before <= 0x39)) && !(before === 0x6d && ANSI_COLOUR_BEFORE.test(text.slice(Math.max(0, m.index - 16), m.index)));
+    const inWord = isWordChar(before) && !(before === 0x6d && ANSI_COLOUR_BEFORE.test(text.slice(Math.max(0, m.index - 16), m.index)));
     if (m.index < done || inWord) continue;
     TOKEN_AT.lastIndex = m.index;
     if (!TOKEN_AT.test(text)) continue;
@@ -1040,8 +1088,8 @@ function redactWith(rules: Redactor, text: string, classes: number = ALL_CLASSES
     out = out.replace(PEM_BLOCK, (_m, begin: string, end: string | undefined) => begin + REDACTED + (end ?? ''));
   }
   if ((classes & RULE_CLASSES.keyValues) !== 0) out = redactKeyValues(rules, out);
-  if ((classes & RULE_CLASSES.bearer) !== 0 && out.includes('Bearer ')) out = out.replace(BEARER, `$1${REDACTED}`);
-  if ((classes & RULE_CLASSES.url) !== 0 && out.includes('://')) out = out.replace(URL_PASSWORD, `$1${REDACTED}`);
+  if ((classes & RULE_CLASSES.bearer) !== 0) out = redactBearerTokens(out);
+  if ((classes & RULE_CLASSES.url) !== 0) out = redactUrlPasswords(out);
   if ((classes & RULE_CLASSES.tokens) !== 0) out = redactTokens(out);
   if ((classes & RULE_CLASSES.mysql) !== 0 && out.includes(' -p')) out = redactMysqlPasswords(out);
   if (rules.userPatterns.length > 0) out = redactUserPatterns(rules, out);
