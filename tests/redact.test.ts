@@ -98,6 +98,9 @@ const ORDINARY = [
   'Executing command make build 123',
   'token count: 12, passes: 3, author: me',
   'the Bearer of bad news',
+  // Inside a word, no Bearer token and no URL: the rules' boundaries.
+  'X-Bearer abcdefgh12 is a header, my_Bearer abcdefgh12 a variable',
+  'v1_https://u:pw@h and 9x://u:pw@h are no URLs',
 ];
 
 test('ordinary records are written unchanged, in text and JSON', async (t) => {
