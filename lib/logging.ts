@@ -1106,17 +1106,15 @@ export function redactText(text: string): string {
 }
 const DEFAULT_REDACTOR = makeRedactor();
 
-/** One formatted JSON record (newline included) with its secrets redacted. */
-function redactJsonRecord(rules: Redactor, record: string): string {
-  const body = record.endsWith('\n') ? record.slice(0, -1) : record;
+/** One formatted JSON record, without its newline, with its secrets redacted. */
+function redactJsonRecord(rules: Redactor, body: string): string {
   // A JSON record is redacted in its strings, decoded, so that the rules see
   // the text as logged and the record stays valid JSON.
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
-    const redacted = redactWith(rules, body);
-    return redacted === body ? record : redacted + '\n';
+    return redactWith(rules, body);
   }
   let changed = false;
   const walk = (value: unknown): unknown => {
@@ -1132,14 +1130,7 @@ function redactJsonRecord(rules: Redactor, record: string): string {
     return value;
   };
   const redacted = walk(parsed);
-  return changed ? JSON.stringify(redacted) + '\n' : record;
-}
-
-/** The index where the record holding `chunk[i]` starts: a line start that is not a continuation line. */
-function recordStart(chunk: string, i: number): number {
-  let start = chunk.lastIndexOf('\n', i - 1) + 1;
-  while (start > 0 && chunk.charCodeAt(start) === 0x20) start = chunk.lastIndexOf('\n', start - 2) + 1;
-  return start;
+  return changed ? JSON.stringify(redacted) : body;
 }
 
 /** The index just past the record holding `chunk[i]`, its newline included. */
@@ -1150,17 +1141,23 @@ function recordEnd(chunk: string, i: number): number {
 }
 
 /**
- * A record made safe to write: its secrets redacted (unless `rules` is null),
- * its control characters escaped. `classes`: the scan's sets a text record's
- * bytes hold (RULE_CLASSES), when known.
+ * A record without its newline made safe to write: its secrets redacted (unless
+ * `rules` is null), its control characters escaped. `classes`: the scan's sets
+ * a text record's bytes hold (RULE_CLASSES), when known. No rule matches across
+ * the newline, so it is left out.
  */
-function cleanRecord(rules: Redactor | null, record: string, json: boolean, classes: number = ALL_CLASSES): string {
-  if (json) return escapeJsonChunk(rules === null ? record : redactJsonRecord(rules, record));
-  // A text record is looked at without its newline, which no rule matches across.
-  const body = record.endsWith('\n') ? record.slice(0, -1) : record;
+function cleanBody(rules: Redactor | null, body: string, json: boolean, classes: number = ALL_CLASSES): string {
+  if (json) return escapeJsonChunk(rules === null ? body : redactJsonRecord(rules, body));
   const redacted = rules === null ? body : redactWith(rules, body, classes);
-  const clean = (classes & RULE_CLASSES.control) !== 0 ? escapeTextChunk(redacted) : redacted;
-  return clean === body ? record : body === record ? clean : clean + '\n';
+  return (classes & RULE_CLASSES.control) !== 0 ? escapeTextChunk(redacted) : redacted;
+}
+
+/** A record (its newline included) made safe to write. */
+function cleanRecord(rules: Redactor | null, record: string, json: boolean): string {
+  if (!record.endsWith('\n')) return cleanBody(rules, record, json);
+  const body = record.slice(0, -1);
+  const clean = cleanBody(rules, body, json);
+  return clean === body ? record : clean + '\n';
 }
 
 /** Every record of `chunk` made safe to write, without the scan: for huge chunks, hosts without WebAssembly, and stderr. */
@@ -1722,11 +1719,11 @@ const SCRATCH_BYTES = 3 * (CHUNK_CHARS + 16 * 1024);
 // time, refusing (-1) any byte that is not plain so that such blocks take the
 // string path, which escapes and redacts them.
 //
-// A 1,155-byte module, built with `wat2wasm` from scripts/wasm/chunk.wat, which
+// A 1,478-byte module, built with `wat2wasm` from scripts/wasm/chunk.wat, which
 // has the source of every function (tests/wasm.test.ts checks this is its build).
 // Memory: the tables at 0..95, the scratch buffer from 96, then a head and a
 // block of lines for `expand` (EXPAND_HEAD, EXPAND_INPUT).
-const CHUNK_WASM = 'AGFzbQEAAAABEQJgAn9/AX9gBn9/f39/fwF/AwUEAAAAAQUDAQAGBy8FBm1lbW9yeQIACG5ld2xpbmVzAAAEc2NhbgABB2NsYXNzZXMAAgZleHBhbmQAAwqoCARGAgN/AXtBCv0PIQUgAEHgAGohAiABQeAAaiEDAkADQCACIANPDQEgBCAC/QAEACAF/SP9ZGlqIQQgAkEQaiECDAALCyAEC74CAgJ/DXtBAP0ABAAhCkEQ/QAEACELQSD9AAQAIQxBMP0ABAAhDUHAAP0ABAAhDkHQAP0ABAAhD0EP/Q8hECAAQeAAaiECIAFB4ABqIQMCQANAIAIgA08NASAC/QAEACEEIAQgEP1OIQUgBEEE/Y0BIBD9TiEGIAogBf0OIAsgBv0O/U4hByAHIAj9DR8AAQIDBAUGBwgJCgsMDQ4gDCAF/Q4gDSAG/Q79Tv1OIA4gBf0OIA8gBv0O/U79UCEJIAL9AAQQIQQgBCAQ/U4hBSAEQQT9jQEgEP1OIQYgCiAF/Q4gCyAG/Q79TiEIIAkgCCAH/Q0fAAECAwQFBgcICQoLDA0OIAwgBf0OIA0gBv0O/U79TiAOIAX9DiAPIAb9Dv1O/VD9UP1TBEAgAkHgAGsPCyACQSBqIQIMAAsLQX8LzwICAn8Ie0EP/Q8hCyAAQeAAaiECIAFB4ABqIQMCQANAIAIgA08NASAC/QAEACEEIAQgC/1OIQUgBEEE/Y0BIAv9TiEGQQD9AAQAIAX9DkEQ/QAEACAG/Q79TiEHIAkgByAI/Q0fAAECAwQFBgcICQoLDA0OQSD9AAQAIAX9DkEw/QAEACAG/Q79Tv1O/VAhCSAKQcAA/QAEACAF/Q5B0AD9AAQAIAb9Dv1O/VAhCiAHIQggAkEQaiECDAALCyAKIAn9DQABAgMEBQYHEBESExQVFhcgCiAJ/Q0ICQoLDA0ODxgZGhscHR4f/VAhBCAEIAQgBP0NBAUGBwAAAAAMDQ4PAAAAAP1QIQQgBCAEIAT9DQIDAAAAAAAACgsAAAAAAAD9UCEEIAQgBCAE/Q0BAAAAAAAAAAkAAAAAAAAA/VAhBCAE/RYAIAT9FghBCHRyC80CBQN/AXsDfwh7AX9BIP0PIQ1B/gD9DyEOQQn9DyEPQQr9DyEQIAD9AAQAIREgAP0ABBAhEiAA/QAEICETIAD9AAQwIRQgAUHAAE0hFSACIANqIQYgBCEHIAQgBWohCANAIAcgAWpB0ABqIAhLBEBBfg8LIBUEQCAHIBH9CwQAIAcgEv0LBBAgByAT/QsEICAHIBT9CwQwBSAHIAAgAfwKAAALIAcgAWohBwNAIAdBEGogCEsEQEF+DwsgAv0ABAAhCSAHIAn9CwQAIAkgEP0j/WQhCiAJIA39JiAJIA/9IyAJIBD9I/1Q/U8gCSAO/Sj9UP1kIQsgCkUEQCALBEBBfw8LIAJBEGohAiAHQRBqIQcMAQsgCmghDCALQQEgDHRBAWtxBEBBfw8LIAxBAWohDCACIAxqIQIgByAMaiEHCyACIAZNDQALIAcgBGsL';
+const CHUNK_WASM = 'AGFzbQEAAAABGgNgAn9/AX9gBX9/f39/AX9gBn9/f39/fwF/AwgHAAAAAAABAgUDAQAGBy8FBm1lbW9yeQIACG5ld2xpbmVzAAAEc2NhbgABB2ZsYWdnZWQABQZleHBhbmQABgrfCgdGAgN/AXtBCv0PIQUgAEHgAGohAiABQeAAaiEDAkADQCACIANPDQEgBCAC/QAEACAF/SP9ZGlqIQQgAkEQaiECDAALCyAEC74CAgJ/DXtBAP0ABAAhCkEQ/QAEACELQSD9AAQAIQxBMP0ABAAhDUHAAP0ABAAhDkHQAP0ABAAhD0EP/Q8hECAAQeAAaiECIAFB4ABqIQMCQANAIAIgA08NASAC/QAEACEEIAQgEP1OIQUgBEEE/Y0BIBD9TiEGIAogBf0OIAsgBv0O/U4hByAHIAj9DR8AAQIDBAUGBwgJCgsMDQ4gDCAF/Q4gDSAG/Q79Tv1OIA4gBf0OIA8gBv0O/U79UCEJIAL9AAQQIQQgBCAQ/U4hBSAEQQT9jQEgEP1OIQYgCiAF/Q4gCyAG/Q79TiEIIAkgCCAH/Q0fAAECAwQFBgcICQoLDA0OIAwgBf0OIA0gBv0O/U79TiAOIAX9DiAPIAb9Dv1O/VD9UP1TBEAgAkHgAGsPCyACQSBqIQIMAAsLQX8L/wICAn8Je0EP/Q8hCyAAQeAAaiECIAFB4ABqIQMCQANAIAIgA08NASAC/QAEACEEIAQgC/1OIQUgBEEE/Y0BIAv9TiEGQQD9AAQAIAX9DkEQ/QAEACAG/Q79TiEH/QwAAQIDBAUGBwgJCgsMDQ4PIAMgAmtBECADIAJrQRBJG/0P/SYhDCAJIAwgByAI/Q0fAAECAwQFBgcICQoLDA0OQSD9AAQAIAX9DkEw/QAEACAG/Q79Tv1O/U79UCEJIAogDEHAAP0ABAAgBf0OQdAA/QAEACAG/Q79Tv1O/VAhCiAHIQggAkEQaiECDAALCyAKIAn9DQABAgMEBQYHEBESExQVFhcgCiAJ/Q0ICQoLDA0ODxgZGhscHR4f/VAhBCAEIAQgBP0NBAUGBwAAAAAMDQ4PAAAAAP1QIQQgBCAEIAT9DQIDAAAAAAAACgsAAAAAAAD9UCEEIAQgBCAE/Q0BAAAAAAAAAAkAAAAAAAAA/VAhBCAE/RYAIAT9FghBCHRyCzEAAkADQCAAIAFNDQEgAC0AX0EKRiAALQBgQSBHcQRAIAAPCyAAQQFrIQAMAAsLIAELNAACQANAIAAgAU8NASAALQBgQQpGIAAtAGFBIEdxBEAgAEEBag8LIABBAWohAAwACwsgAQueAQEEfwNAIAAgAU8EQEF/DwsgAwRAIAAhBSABIQcFIAJBAEgEQCAAIAEQASECCyACQQBIBEBBfw8LIAJBAWsgACACIABLGyAAEAMhBSACQSBqIQdBfyECCwNAIAUgARAEIQYgBSAGEAIhCCADIAhyBEAgBCAGNgIAIAQgCDYCBCAFDwsgBiEFIAUgB0kgBSABSXENAAsgBSEADAALQX8LzQIFA38BewN/CHsBf0Eg/Q8hDUH+AP0PIQ5BCf0PIQ9BCv0PIRAgAP0ABAAhESAA/QAEECESIAD9AAQgIRMgAP0ABDAhFCABQcAATSEVIAIgA2ohBiAEIQcgBCAFaiEIA0AgByABakHQAGogCEsEQEF+DwsgFQRAIAcgEf0LBAAgByAS/QsEECAHIBP9CwQgIAcgFP0LBDAFIAcgACAB/AoAAAsgByABaiEHA0AgB0EQaiAISwRAQX4PCyAC/QAEACEJIAcgCf0LBAAgCSAQ/SP9ZCEKIAkgDf0mIAkgD/0jIAkgEP0j/VD9TyAJIA79KP1Q/WQhCyAKRQRAIAsEQEF/DwsgAkEQaiECIAdBEGohBwwBCyAKaCEMIAtBASAMdEEBa3EEQEF/DwsgDEEBaiEMIAIgDGohAiAHIAxqIQcLIAIgBk0NAAsgByAEaws=';
 const SCAN_TABLES_BYTES = 96;
 const SCAN_BLOCK = 32;
 
@@ -1800,18 +1797,21 @@ const ALL_CLASSES = -1;
 // The little of WebAssembly used here, declared locally: @types/node does not
 // declare it, and a global declaration would clash in projects using the DOM lib.
 type ScanFunction = (from: number, length: number) => number;
+type FlaggedFunction = (from: number, length: number, block: number, every: number, slot: number) => number;
 type ExpandFunction = (head: number, headLength: number, input: number, inputLength: number, output: number, outputCapacity: number) => number;
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object) => {
-    exports: { memory: { buffer: ArrayBuffer; grow(pages: number): number }; scan: ScanFunction; newlines: ScanFunction; classes: ScanFunction; expand: ExpandFunction };
+    exports: { memory: { buffer: ArrayBuffer; grow(pages: number): number }; scan: ScanFunction; newlines: ScanFunction; flagged: FlaggedFunction; expand: ExpandFunction };
   };
 }
 
 // The rest of the module's memory, after the scratch buffer: the head and the
 // lines `expand` reads, and two batches it writes blocks of records into, each
 // with room for the scan's padding after it.
-const EXPAND_HEAD = SCAN_TABLES_BYTES + SCRATCH_BYTES + SCAN_BLOCK;
+// Where `flagged` writes the end and the sets of the record it found.
+const RECORD_SLOT = SCAN_TABLES_BYTES + SCRATCH_BYTES + SCAN_BLOCK;
+const EXPAND_HEAD = RECORD_SLOT + 16;
 const EXPAND_HEAD_BYTES = 1024;
 const EXPAND_INPUT = EXPAND_HEAD + EXPAND_HEAD_BYTES;
 const EXPAND_INPUT_BYTES = 128 * 1024;
@@ -1827,8 +1827,10 @@ interface ChunkScanner {
   scratch: Buffer;
   scan: ScanFunction;
   newlines: ScanFunction;
-  /** Which sets of the scan (RULE_CLASSES) the bytes of a range hold. */
-  classes: ScanFunction;
+  /** The next record holding a set of the scan: its start; its end and its sets (RULE_CLASSES) at RECORD_SLOT. */
+  flagged: FlaggedFunction;
+  /** The end and the sets of the record `flagged` found. */
+  record: Int32Array;
   expand: ExpandFunction;
 }
 
@@ -1850,7 +1852,8 @@ function loadChunkScanner(tables: Uint8Array): ChunkScanner | null {
     const memory = Buffer.from(exports.memory.buffer);
     memory.set(tables);
     const scratch = memory.subarray(SCAN_TABLES_BYTES, SCAN_TABLES_BYTES + SCRATCH_BYTES + SCAN_BLOCK);
-    return { memory, scratch, scan: exports.scan, newlines: exports.newlines, classes: exports.classes, expand: exports.expand };
+    const record = new Int32Array(exports.memory.buffer, RECORD_SLOT, 2);
+    return { memory, scratch, scan: exports.scan, newlines: exports.newlines, flagged: exports.flagged, record, expand: exports.expand };
   } catch {
     // node --jitless, or a host without WebAssembly SIMD: every chunk takes the slow path.
     return null;
@@ -1984,57 +1987,40 @@ class ChunkEncoder {
   }
 
   /**
-   * The records around each block the scan flagged (or all of them), made safe.
-   * The scan counts bytes, the string UTF-16 units: the same when the chunk is
-   * ASCII; otherwise the text between two places is measured to convert.
+   * Each record the scan flags (or every one), made safe; the module's `flagged`
+   * finds them, with the sets each holds. It counts bytes, the string UTF-16
+   * units: the same when the chunk is ASCII; otherwise the text between two
+   * places is measured to convert.
    */
   private cleanFlagged(chunk: string, length: number, first: number, everyRecord: boolean): Buffer {
     const scratch = this.scratch!;
+    const scanner = this.scanner!;
     const ascii = length === chunk.length;
-    const charStart = (byte: number) => {
-      while (byte > 0 && (scratch[byte]! & 0xc0) === 0x80) byte--;
-      return byte;
-    };
-    const charsBetween = (from: number, to: number) => (ascii || to <= from ? to - from : scratch.toString('utf8', from, to).length);
-    const bytesOf = (from: number, to: number) => (ascii ? to - from : Buffer.byteLength(chunk.slice(from, to)));
+    const charsBetween = (from: number, to: number) => (ascii ? to - from : scratch.toString('utf8', from, to).length);
     // Bytes of the scratch copied to the output up to here; its place in the output.
     let copied = 0;
     let written = 0;
-    // A place known in both units, always at a record's start: where the scan resumes.
+    // A record's end, known in both units.
     let byte = 0;
     let char = 0;
-    for (let block = first; block >= 0; block = byte < length ? this.scanner!.scan(byte, length) : -1) {
-      let start = char;
-      let end = chunk.length;
-      if (!everyRecord) {
-        // The block's first byte may end a pair that starts on the byte before it.
-        const hitByte = charStart(Math.max(byte, block - 1));
-        const hitChar = char + charsBetween(byte, hitByte);
-        const lastChar = hitChar + charsBetween(hitByte, charStart(Math.min(length - 1, block + SCAN_BLOCK - 1)));
-        start = recordStart(chunk, hitChar);
-        end = recordEnd(chunk, lastChar);
+    const every = everyRecord ? 1 : 0;
+    for (let start = scanner.flagged(0, length, first, every, RECORD_SLOT); start >= 0; start = scanner.flagged(byte, length, -1, every, RECORD_SLOT)) {
+      const end = scanner.record[0]!;
+      // A JSON record is redacted in its decoded strings, whose sets its bytes do not show.
+      const classes = this.json ? ALL_CLASSES : scanner.record[1]!;
+      const startChar = char + charsBetween(byte, start);
+      const endChar = startChar + charsBetween(start, end);
+      const newline = chunk.charCodeAt(endChar - 1) === 0x0a;
+      const body = chunk.slice(startChar, newline ? endChar - 1 : endChar);
+      const clean = cleanBody(this.rules, body, this.json, classes);
+      if (clean !== body) {
+        written = this.copyToOutput(scratch, copied, start, written);
+        written = this.writeToOutput(clean, written);
+        if (newline) this.output![written++] = 0x0a;
+        copied = end;
       }
-      let at = byte + bytesOf(char, start);
-      for (let from = start; from < end;) {
-        const to = recordEnd(chunk, from);
-        const recordBytes = bytesOf(from, to);
-        // A JSON record is redacted in its decoded strings, whose sets its bytes do not show.
-        const classes = this.json ? ALL_CLASSES : this.scanner!.classes(at, at + recordBytes);
-        // A record beside the one flagged, in the same block, may hold nothing.
-        if (classes !== 0 || everyRecord) {
-          const record = chunk.slice(from, to);
-          const clean = cleanRecord(this.rules, record, this.json, classes);
-          if (clean !== record) {
-            written = this.copyToOutput(scratch, copied, at, written);
-            written = this.writeToOutput(clean, written);
-            copied = at + recordBytes;
-          }
-        }
-        at += recordBytes;
-        from = to;
-      }
-      byte = at;
-      char = end;
+      byte = end;
+      char = endChar;
     }
     if (copied === 0) return scratch.subarray(0, length);
     written = this.copyToOutput(scratch, copied, length, written);
@@ -2055,7 +2041,8 @@ class ChunkEncoder {
   }
 
   private writeToOutput(text: string, written: number): number {
-    return written + this.ensureOutput(written + text.length * 3, written).write(text, written, 'utf8');
+    // With room for a newline after it.
+    return written + this.ensureOutput(written + text.length * 3 + 1, written).write(text, written, 'utf8');
   }
 
   /** The output's first `written` bytes, followed by WARNING records about user patterns dropped since the last chunk. */

@@ -10,7 +10,7 @@
 ;; be spaces. Returns the offset of the first 32-byte block at or after $from
 ;; holding a single or a pair (which may start at the block's offset - 1), or -1.
 ;;
-;; classes: the sets of the scan that one record's bytes hold (below).
+;; flagged: the next record of a chunk that holds a set of the scan (below).
 (module
   (memory (export "memory") 6)
   (func (export "newlines") (param $from i32) (param $len i32) (result i32)
@@ -25,7 +25,7 @@
       (local.set $i (i32.add (local.get $i) (i32.const 16)))
       (br $vectors)))
     (local.get $n))
-  (func (export "scan") (param $from i32) (param $len i32) (result i32)
+  (func $scan (export "scan") (param $from i32) (param $len i32) (result i32)
     (local $i i32) (local $end i32) (local $v v128) (local $lo v128) (local $hi v128)
     (local $f v128) (local $fprev v128) (local $hit v128)
     (local $flo v128) (local $fhi v128) (local $slo v128) (local $shi v128) (local $xlo v128) (local $xhi v128)
@@ -68,11 +68,11 @@
 
 ;; classes: which of the scan's sets occur in [96 + $from, 96 + $to), for the
   ;; rules of one record: the singles' flags in bits 0-7, the pairs' in bits 8-15.
-  ;; A pair whose first byte is at $from - 1 is not counted. Whole vectors are
-  ;; read, so bytes after $to, up to the next 16, count too: that can only add flags.
-  (func (export "classes") (param $from i32) (param $to i32) (result i32)
+  ;; A pair whose first byte is at $from - 1 is not counted; nor is any byte
+  ;; from $to on (the last vector's lanes past it are masked).
+  (func $classes (param $from i32) (param $to i32) (result i32)
     (local $i i32) (local $end i32) (local $v v128) (local $lo v128) (local $hi v128)
-    (local $f v128) (local $fprev v128) (local $pairs v128) (local $singles v128) (local $nib v128)
+    (local $f v128) (local $fprev v128) (local $pairs v128) (local $singles v128) (local $nib v128) (local $keep v128)
     (local.set $nib (i8x16.splat (i32.const 15)))
     (local.set $i (i32.add (local.get $from) (i32.const 96)))
     (local.set $end (i32.add (local.get $to) (i32.const 96)))
@@ -82,11 +82,15 @@
       (local.set $lo (v128.and (local.get $v) (local.get $nib)))
       (local.set $hi (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $nib)))
       (local.set $f (v128.and (i8x16.swizzle (v128.load (i32.const 0)) (local.get $lo)) (i8x16.swizzle (v128.load (i32.const 16)) (local.get $hi))))
-      (local.set $pairs (v128.or (local.get $pairs) (v128.and
+      ;; The lanes before $to: all but in the last vector.
+      (local.set $keep (i8x16.lt_u
+        (v128.const i8x16 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
+        (i8x16.splat (select (i32.sub (local.get $end) (local.get $i)) (i32.const 16) (i32.lt_u (i32.sub (local.get $end) (local.get $i)) (i32.const 16))))))
+      (local.set $pairs (v128.or (local.get $pairs) (v128.and (local.get $keep) (v128.and
         (i8x16.shuffle 31 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 (local.get $f) (local.get $fprev))
-        (v128.and (i8x16.swizzle (v128.load (i32.const 32)) (local.get $lo)) (i8x16.swizzle (v128.load (i32.const 48)) (local.get $hi))))))
-      (local.set $singles (v128.or (local.get $singles)
-        (v128.and (i8x16.swizzle (v128.load (i32.const 64)) (local.get $lo)) (i8x16.swizzle (v128.load (i32.const 80)) (local.get $hi)))))
+        (v128.and (i8x16.swizzle (v128.load (i32.const 32)) (local.get $lo)) (i8x16.swizzle (v128.load (i32.const 48)) (local.get $hi)))))))
+      (local.set $singles (v128.or (local.get $singles) (v128.and (local.get $keep)
+        (v128.and (i8x16.swizzle (v128.load (i32.const 64)) (local.get $lo)) (i8x16.swizzle (v128.load (i32.const 80)) (local.get $hi))))))
       (local.set $fprev (local.get $f))
       (local.set $i (i32.add (local.get $i) (i32.const 16)))
       (br $vectors)))
@@ -98,6 +102,71 @@
     (local.set $v (v128.or (local.get $v) (i8x16.shuffle 2 3 0 0 0 0 0 0 10 11 0 0 0 0 0 0 (local.get $v) (local.get $v))))
     (local.set $v (v128.or (local.get $v) (i8x16.shuffle 1 0 0 0 0 0 0 0 9 0 0 0 0 0 0 0 (local.get $v) (local.get $v))))
     (i32.or (i8x16.extract_lane_u 0 (local.get $v)) (i32.shl (i8x16.extract_lane_u 8 (local.get $v)) (i32.const 8))))
+
+  ;; recordStart: where the record holding byte $at (relative to 96) starts: just
+  ;; after the last newline before $at that no space follows (a continuation
+  ;; line of a record begins with spaces); $low, a record's start, at the earliest.
+  (func $recordStart (param $at i32) (param $low i32) (result i32)
+    (block $done (loop $bytes
+      (br_if $done (i32.le_u (local.get $at) (local.get $low)))
+      (if (i32.and
+            (i32.eq (i32.load8_u offset=95 (local.get $at)) (i32.const 0x0a))
+            (i32.ne (i32.load8_u offset=96 (local.get $at)) (i32.const 0x20)))
+        (then (return (local.get $at))))
+      (local.set $at (i32.sub (local.get $at) (i32.const 1)))
+      (br $bytes)))
+    (local.get $low))
+
+  ;; recordEnd: just past the newline that ends the record starting at $at: the
+  ;; first one that no space follows; $len when there is none.
+  (func $recordEnd (param $at i32) (param $len i32) (result i32)
+    (block $done (loop $bytes
+      (br_if $done (i32.ge_u (local.get $at) (local.get $len)))
+      (if (i32.and
+            (i32.eq (i32.load8_u offset=96 (local.get $at)) (i32.const 0x0a))
+            (i32.ne (i32.load8_u offset=97 (local.get $at)) (i32.const 0x20)))
+        (then (return (i32.add (local.get $at) (i32.const 1)))))
+      (local.set $at (i32.add (local.get $at) (i32.const 1)))
+      (br $bytes)))
+    (local.get $len))
+
+  ;; flagged: the next record, from $from (a record's start) on, of the chunk at
+  ;; [96, 96 + $len) that holds one of the scan's sets; with $every, simply the
+  ;; next record. $block is where the scan found the first flag, or -1 to scan.
+  ;; Returns the record's start and writes its end and its sets (as classes) as
+  ;; two i32 at $slot; -1 when there is none. Records are found only around the
+  ;; blocks the scan flags; the padding after the chunk (spaces) ends none.
+  (func (export "flagged") (param $from i32) (param $len i32) (param $block i32) (param $every i32) (param $slot i32) (result i32)
+    (local $start i32) (local $end i32) (local $stop i32) (local $sets i32)
+    (loop $blocks
+      (if (i32.ge_u (local.get $from) (local.get $len)) (then (return (i32.const -1))))
+      (if (local.get $every)
+        (then
+          (local.set $start (local.get $from))
+          (local.set $stop (local.get $len)))
+        (else
+          (if (i32.lt_s (local.get $block) (i32.const 0))
+            (then (local.set $block (call $scan (local.get $from) (local.get $len)))))
+          (if (i32.lt_s (local.get $block) (i32.const 0)) (then (return (i32.const -1))))
+          ;; A pair may start on the byte before the block.
+          (local.set $start (call $recordStart
+            (select (i32.sub (local.get $block) (i32.const 1)) (local.get $from) (i32.gt_u (local.get $block) (local.get $from)))
+            (local.get $from)))
+          (local.set $stop (i32.add (local.get $block) (i32.const 32)))
+          (local.set $block (i32.const -1))))
+      (loop $records
+        (local.set $end (call $recordEnd (local.get $start) (local.get $len)))
+        (local.set $sets (call $classes (local.get $start) (local.get $end)))
+        (if (i32.or (local.get $every) (local.get $sets))
+          (then
+            (i32.store (local.get $slot) (local.get $end))
+            (i32.store offset=4 (local.get $slot) (local.get $sets))
+            (return (local.get $start))))
+        (local.set $start (local.get $end))
+        (br_if $records (i32.and (i32.lt_u (local.get $start) (local.get $stop)) (i32.lt_u (local.get $start) (local.get $len)))))
+      (local.set $from (local.get $start))
+      (br $blocks))
+    (i32.const -1))
 
   ;; expand: lines of plain ASCII, each given the same head. The bytes at
   ;; [$in, $in + $inLen) are lines joined by newlines, with a newline at
