@@ -41,49 +41,37 @@ function exitNowIfAsked() {
   if (exitAtOnce) process.exit(0);
 }
 
+// A floor's run: each line `head` + its number, appended to a string and
+// written with fs.writeSync every 64 KiB. `makeHead` runs on the clock.
+async function floorWith(makeHead) {
+  const t0 = performance.now();
+  const head = makeHead();
+  const fd = fs.openSync(file, 'a', 0o600);
+  let batch = '';
+  for (let i = 0; i < count; i++) {
+    batch += head + i + '\n';
+    if (batch.length >= BATCH) {
+      writeAll(fd, Buffer.from(batch));
+      batch = '';
+    }
+  }
+  if (batch !== '') writeAll(fd, Buffer.from(batch));
+  exitNowIfAsked();
+  fs.closeSync(fd);
+  return performance.now() - t0;
+}
+
 const subjects = {
   // The floor: each line built with our text template (the timestamp is taken
   // once, so no clock reads and no logger), appended to a string and written
   // with fs.writeSync every 64 KiB. It pays building and encoding the text and
   // the write system calls, nothing else.
-  async floor() {
-    const t0 = performance.now();
-    const head = `${stamp(new Date())} - automake - INFO - ${MESSAGE}`;
-    const fd = fs.openSync(file, 'a', 0o600);
-    let batch = '';
-    for (let i = 0; i < count; i++) {
-      batch += head + i + '\n';
-      if (batch.length >= BATCH) {
-        writeAll(fd, Buffer.from(batch));
-        batch = '';
-      }
-    }
-    if (batch !== '') writeAll(fd, Buffer.from(batch));
-    exitNowIfAsked();
-    fs.closeSync(fd);
-    return performance.now() - t0;
-  },
+  floor: () => floorWith(() => `${stamp(new Date())} - automake - INFO - ${MESSAGE}`),
 
   // The floor with its head joined into one flat string (Array.join), as ours
   // joins its own: V8 then copies the head whole instead of walking the pieces
   // of a template for every line. Not what the targets use; shown beside them.
-  async 'floor-flat'() {
-    const t0 = performance.now();
-    const head = [stamp(new Date()), ' - automake - INFO - ', MESSAGE].join('');
-    const fd = fs.openSync(file, 'a', 0o600);
-    let batch = '';
-    for (let i = 0; i < count; i++) {
-      batch += head + i + '\n';
-      if (batch.length >= BATCH) {
-        writeAll(fd, Buffer.from(batch));
-        batch = '';
-      }
-    }
-    if (batch !== '') writeAll(fd, Buffer.from(batch));
-    exitNowIfAsked();
-    fs.closeSync(fd);
-    return performance.now() - t0;
-  },
+  'floor-flat': () => floorWith(() => [stamp(new Date()), ' - automake - INFO - ', MESSAGE].join('')),
 
   // The I/O-only floor: the same lines built into one Buffer before the clock
   // starts; timed are only the 64 KiB fs.writeSync calls. What the kernel and
