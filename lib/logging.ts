@@ -151,6 +151,8 @@ export interface LogSession {
   readonly settings: LogSettings;
   /** One warning per environment value ignored as invalid; each is also one of the session's first records. */
   readonly warnings: readonly string[];
+  /** The device and inode of the file: how this process knows its own log, whatever its name (§12). */
+  readonly identity: FileIdentity;
   /** Writes every queued record to the file before returning. */
   flushSync(): void;
   /**
@@ -1186,29 +1188,37 @@ function cleanChunk(rules: Redactor | null, chunk: string, json: boolean): strin
 const IS_WINDOWS = process.platform === 'win32';
 const SEP = IS_WINDOWS ? '\\' : '/';
 
-/** `<prefix>_YYYY-MM-DD_<pid>.log`, with the local calendar date of `date`. Default prefix `automake`. */
-export function logFileName(date: Date, pid: number, prefix: string = DEFAULTS.prefix): string {
+/**
+ * `<prefix>_YYYY-MM-DD_<pid>.log`, with the local calendar date of `date`; with a
+ * `sequence` of 2 or more, `<prefix>_YYYY-MM-DD_<pid>-<sequence>.log`, the name a
+ * session takes when the plain one is taken (§2). Default prefix `automake`.
+ */
+export function logFileName(date: Date, pid: number, prefix: string = DEFAULTS.prefix, sequence = 1): string {
   if (!Number.isSafeInteger(pid) || pid <= 0) throw new TypeError(`"pid" must be a positive integer: received ${describe(pid)}`);
-  return `${checkPrefix(prefix)}_${localDate(date)}_${pid}.log`;
+  if (!Number.isSafeInteger(sequence) || sequence <= 0) throw new TypeError(`"sequence" must be a positive integer: received ${describe(sequence)}`);
+  return `${checkPrefix(prefix)}_${localDate(date)}_${pid}${sequence > 1 ? `-${sequence}` : ''}.log`;
 }
 
 const namePatterns = new Map<string, RegExp>();
 
-/** `^<prefix>_\d{4}-\d{2}-\d{2}_\d+\.log$`, exactly: what does not match is no session log. */
+/** `^<prefix>_\d{4}-\d{2}-\d{2}_\d+(-\d+)?\.log$`, exactly: what does not match is no session log. */
 function logNamePattern(prefix: string): RegExp {
   let pattern = namePatterns.get(prefix);
   if (pattern === undefined) {
-    pattern = new RegExp(`^${checkPrefix(prefix).replace(/[.]/g, '\\.')}_(\\d{4}-\\d{2}-\\d{2})_(\\d+)\\.log$`);
+    pattern = new RegExp(`^${checkPrefix(prefix).replace(/[.]/g, '\\.')}_(\\d{4}-\\d{2}-\\d{2})_(\\d+)(?:-(\\d+))?\\.log$`);
     namePatterns.set(prefix, pattern);
   }
   return pattern;
 }
 
-/** The date and PID in a session log's name (default prefix `automake`); `undefined` when the name is not one. */
-export function parseLogFileName(name: string, prefix: string = DEFAULTS.prefix): { date: string; pid: number } | undefined {
+/**
+ * The date, PID and sequence (1 for a plain name, n for `-<n>`) in a session log's
+ * name (default prefix `automake`); `undefined` when the name is not one.
+ */
+export function parseLogFileName(name: string, prefix: string = DEFAULTS.prefix): { date: string; pid: number; sequence: number } | undefined {
   const match = logNamePattern(prefix).exec(name);
   const date = match?.[1];
-  return match === null || date === undefined ? undefined : { date, pid: Number(match[2]) };
+  return match === null || date === undefined ? undefined : { date, pid: Number(match[2]), sequence: Number(match[3] ?? 1) };
 }
 
 function isAbsolutePath(path: string): boolean {
@@ -1282,29 +1292,47 @@ export function pruneDueTime(fileTimeMs: number, retentionDays: number): number 
 // PIDs above this do not exist on any platform we know (Linux's pid_max limit is 2^22).
 const MAX_PID = 2 ** 22;
 
-/** What `isSessionAlive` needs of a log file: its `fs.Stats`, or these three fields of them. */
-export interface LogFileStats {
-  mtimeMs: number;
+/** A file as the kernel knows it, whatever its name: its device and inode. */
+export interface FileIdentity {
   dev: number;
   ino: number;
 }
 
+/** What the liveness tests need of a log file: its `fs.Stats`, or these fields of them. */
+export interface LogFileStats extends FileIdentity {
+  mtimeMs: number;
+}
+
+/** Where a session runs (§12): its host and, on Linux, its boot and PID namespace. */
+export interface SessionPlace {
+  host?: string;
+  bootId?: string;
+  pidNamespace?: string;
+}
+
+// A running session touches its file this often, so that a reader that cannot
+// ask about its PID (another container, another host) sees it is alive (§12).
+const HEARTBEAT_MS = 30_000;
+// A log nobody can ask about by PID has ended once it was untouched this long:
+// ten missed heartbeats.
+const IDLE_ENDED_MS = 5 * 60_000;
+
 /**
- * Whether the session that wrote the log `file` (its stats) is still running on
- * this host: a process with its PID exists and, where the system says when a
- * process started (Linux), it started no later than one second after the file's
- * mtime, or it holds the file open (docs/design.md §3 rule 4). Without `file`,
- * whether a process with this PID exists.
+ * Whether the process `pid` in this PID namespace is the session that wrote a log
+ * with these stats: it exists and, where the system says when a process started
+ * (Linux), it started no later than one second after the file's mtime, or it holds
+ * the file open. Without `file`, whether a process with this PID exists. Only
+ * meaningful for a log written on this host, boot and PID namespace; for any log,
+ * ask `isSessionRunning`.
  */
 export function isSessionAlive(pid: number, file?: LogFileStats): boolean {
-  return isRunningSession(pid, file, null);
+  return isRunningProcess(pid, file, null);
 }
 
 /** `isSessionAlive`, given the PIDs known to exist when the caller has read them (`runningPids`). */
-function isRunningSession(pid: number, file: LogFileStats | undefined, pids: Set<number> | null): boolean {
+function isRunningProcess(pid: number, file: LogFileStats | undefined, pids: Set<number> | null): boolean {
   // kill(0) would signal our own process group and always succeed.
   if (!Number.isSafeInteger(pid) || pid <= 0 || pid > MAX_PID) return false;
-  if (pid === process.pid) return true;
   if (!(pids === null ? pidExists(pid) : pids.has(pid))) return false;
   if (file === undefined) return true;
   // A session writes its log as it opens it, so it started before the file's
@@ -1313,9 +1341,171 @@ function isRunningSession(pid: number, file: LogFileStats | undefined, pids: Set
   const startedMs = processStartMs(pid);
   if (startedMs === undefined || startedMs <= file.mtimeMs + START_SLACK_MS) return true;
   // Unless it holds the file open: a wall clock stepped forward since the
-  // session started (a VM resumed: 12 s here, during a test run) makes every
-  // process look younger than it is, and its idle session's log older.
+  // session started (a VM resumed) makes every process look younger than it
+  // is, and its idle session's log older.
   return holdsOpen(pid, file);
+}
+
+/**
+ * Whether the session that writes the log at `filePath` (`stats`, its lstat) may
+ * still be running, wherever it runs (§12): this process's own file is; a log whose
+ * last record is the end record has ended; a log whose header names this host, boot
+ * and PID namespace (or this host and neither, as older logs do) runs while its PID
+ * does (`isSessionAlive`); any other log, one without a readable header included,
+ * runs while it was modified in the last five minutes. Reads the file's first and
+ * last bytes, so ask only about logs about to be deleted or shown.
+ */
+export function isSessionRunning(filePath: string, stats: LogFileStats): boolean {
+  return isRunningSession(filePath, stats, null);
+}
+
+function isRunningSession(filePath: string, stats: LogFileStats, pids: Set<number> | null): boolean {
+  if (isOwnFile(stats)) return true;
+  const ends = readLogEnds(filePath, stats);
+  // Gone: another process deleted it first, which the caller counts as deleted.
+  if (ends === 'gone' || ends?.ended === true) return false;
+  const place = ends?.place;
+  const here = thisPlace();
+  const olderHeader = place?.bootId === undefined && place?.pidNamespace === undefined;
+  if (place?.host !== undefined && place.host === here.host
+      && (olderHeader || (place.bootId === here.bootId && place.pidNamespace === here.pidNamespace))) {
+    return isRunningProcess(pidOfLogName(filePath), stats, pids);
+  }
+  return Date.now() - stats.mtimeMs < IDLE_ENDED_MS;
+}
+
+/** Whether `file` is the log this process is writing: the same device and inode, whatever the name. */
+function isOwnFile(file: FileIdentity): boolean {
+  const own = active?.identity;
+  return own !== undefined && own.dev === file.dev && own.ino === file.ino;
+}
+
+let place: SessionPlace | undefined;
+
+/** Where this process runs (§12), read once: host, and on Linux boot ID and PID namespace. */
+function thisPlace(): SessionPlace {
+  if (place !== undefined) return place;
+  const read = (get: () => string): string | undefined => {
+    try {
+      return get().trim() || undefined;
+    } catch {
+      // Not Linux, /proc not mounted, or not ours to read (Deno without --allow-read).
+      return undefined;
+    }
+  };
+  place = {};
+  const host = hostName(process.env);
+  const bootId = read(() => fs.readFileSync('/proc/sys/kernel/random/boot_id', 'latin1'));
+  const pidNamespace = read(() => fs.readlinkSync('/proc/self/ns/pid'));
+  if (host !== undefined) place.host = host;
+  if (bootId !== undefined) place.bootId = bootId;
+  if (pidNamespace !== undefined) place.pidNamespace = pidNamespace;
+  return place;
+}
+
+// The header's fields are looked for in this much of a log's start, and the end
+// record in this much of its end: an end record is one short line.
+const HEAD_BYTES = 64 * 1024;
+const TAIL_BYTES = 4 * 1024;
+// A record's timestamp, `YYYY-MM-DD HH:MM:SS,mmm`, is this long.
+const TIMESTAMP_LENGTH = 23;
+const HEADER_MESSAGE = 'Session started';
+const END_MESSAGE = 'Session ended';
+
+/**
+ * The place a log's header names and whether its last record is the end record;
+ * `gone` when there is no file at the path any more; undefined when it cannot be
+ * read or is no longer the file listed.
+ */
+function readLogEnds(filePath: string, stats: LogFileStats): { place: SessionPlace | undefined; ended: boolean } | 'gone' | undefined {
+  const { O_RDONLY, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = fs.constants;
+  let fd: number;
+  try {
+    fd = fs.openSync(filePath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (error) {
+    return errorCode(error) === 'ENOENT' ? 'gone' : undefined;
+  }
+  try {
+    const now = fs.fstatSync(fd);
+    if (!now.isFile() || now.dev !== stats.dev || now.ino !== stats.ino) return undefined;
+    const read = (at: number, length: number): string => {
+      const bytes = new Uint8Array(length);
+      return new TextDecoder().decode(bytes.subarray(0, fs.readSync(fd, bytes, 0, length, at)));
+    };
+    const head = read(0, Math.min(now.size, HEAD_BYTES));
+    const tail = now.size <= HEAD_BYTES ? head : read(now.size - TAIL_BYTES, TAIL_BYTES);
+    const firstLine = head.indexOf('\n');
+    return { place: firstLine < 0 ? undefined : headerPlace(head.slice(0, firstLine)), ended: endsWithEndRecord(tail) };
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The place a `Session started` record (text or JSON) names; undefined when `line` is none. */
+function headerPlace(line: string): SessionPlace | undefined {
+  const fields = line.startsWith('{') ? jsonRecordFields(line, HEADER_MESSAGE) : textRecordFields(line, HEADER_MESSAGE);
+  if (fields === undefined) return undefined;
+  const result: SessionPlace = {};
+  for (const key of ['host', 'bootId', 'pidNamespace'] as const) {
+    const value = fields[key];
+    if (typeof value === 'string') result[key] = value;
+  }
+  return result;
+}
+
+/** Whether the last line of `tail` is a whole end record (a torn last line is not). */
+function endsWithEndRecord(tail: string): boolean {
+  if (!tail.endsWith('\n')) return false;
+  const line = tail.slice(tail.lastIndexOf('\n', tail.length - 2) + 1, -1);
+  return (line.startsWith('{') ? jsonRecordFields(line, END_MESSAGE) : textRecordFields(line, END_MESSAGE)) !== undefined;
+}
+
+/** The fields of a JSON record of the root logger whose message is `message`; undefined for any other line. */
+function jsonRecordFields(line: string, message: string): Record<string, unknown> | undefined {
+  try {
+    const record: unknown = JSON.parse(line);
+    if (!isPlainObject(record) || record['name'] !== DEFAULTS.prefix || record['msg'] !== message) return undefined;
+    return record;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The ` key=value` fields of a text record of the root logger at INFO whose
+ * message is `message` (values quoted as JSON strings are unquoted); undefined
+ * for any other line.
+ */
+function textRecordFields(line: string, message: string): Record<string, string> | undefined {
+  const lead = ` - ${DEFAULTS.prefix} - INFO - ${message}`;
+  if (!/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}$/.test(line.slice(0, TIMESTAMP_LENGTH)) || !line.startsWith(lead, TIMESTAMP_LENGTH)) return undefined;
+  const fields: Record<string, string> = {};
+  let at = TIMESTAMP_LENGTH + lead.length;
+  while (at < line.length) {
+    const equals = line.indexOf('=', at);
+    if (line[at] !== ' ' || equals < 0) return undefined;
+    let end = equals + 1;
+    if (line[end] === '"') {
+      do end = line[end] === '\\' ? end + 2 : end + 1;
+      while (end < line.length && line[end] !== '"');
+      end++;
+    } else {
+      end = line.indexOf(' ', end);
+      if (end < 0) end = line.length;
+    }
+    const raw = line.slice(equals + 1, end);
+    let value = raw;
+    try {
+      if (raw.startsWith('"')) value = String(JSON.parse(raw));
+    } catch {
+      // Kept as written: only the place's fields are read, and they are plain words.
+    }
+    fields[line.slice(at + 1, equals)] = value;
+    at = end;
+  }
+  return fields;
 }
 
 function pidExists(pid: number): boolean {
@@ -1340,12 +1530,13 @@ const START_SLACK_MS = 1000;
 let bootTimeMs: number | undefined;
 
 /**
- * When process `pid` started, in epoch ms: /proc/stat `btime` plus field 22
- * (starttime) of /proc/PID/stat. Undefined where that cannot be read (not Linux,
- * /proc hidden by hidepid, the process just ended): then the PID's existence decides.
+ * When process `pid` (or this one, `self`) started, in epoch ms: /proc/stat `btime`
+ * plus field 22 (starttime) of /proc/PID/stat. Undefined where that cannot be read
+ * (not Linux, /proc hidden by hidepid or another namespace's, the process just
+ * ended): then the PID's existence decides.
  */
-function processStartMs(pid: number): number | undefined {
-  if (process.platform !== 'linux') return undefined;
+function processStartMs(pid: number | 'self'): number | undefined {
+  if (process.platform !== 'linux' || (pid !== 'self' && !procShowsOurPids())) return undefined;
   try {
     if (bootTimeMs === undefined) {
       const btime = /^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'latin1'));
@@ -1363,11 +1554,29 @@ function processStartMs(pid: number): number | undefined {
   }
 }
 
+let procIsOurs: boolean | undefined;
+
+/**
+ * Whether /proc shows this PID namespace's processes: a container that mounts
+ * the host's /proc, or none, would have us ask about other processes' PIDs.
+ */
+function procShowsOurPids(): boolean {
+  if (procIsOurs === undefined) {
+    try {
+      procIsOurs = Number(fs.readlinkSync('/proc/self')) === process.pid;
+    } catch {
+      procIsOurs = false;
+    }
+  }
+  return procIsOurs;
+}
+
 /**
  * Whether process `pid` has `file` open, from /proc/PID/fd (Linux). False where
  * that cannot be read (another user's process, unless we are root).
  */
 function holdsOpen(pid: number, file: LogFileStats): boolean {
+  if (!procShowsOurPids()) return false;
   let fds: string[];
   try {
     fds = fs.readdirSync(`/proc/${pid}/fd`);
@@ -1393,7 +1602,7 @@ function holdsOpen(pid: number, file: LogFileStats): boolean {
  * Linux, no /proc, or hidepid hiding PID 1): then each PID is asked with kill.
  */
 function runningPids(): Set<number> | null {
-  if (process.platform !== 'linux') return null;
+  if (process.platform !== 'linux' || !procShowsOurPids()) return null;
   try {
     const pids = new Set<number>();
     for (const name of fs.readdirSync('/proc')) {
@@ -1411,7 +1620,6 @@ const LSTAT_OPTIONS = { throwIfNoEntry: false } as const;
 /** A log the age rule kept, which the disk budget may still delete if its session has ended. */
 interface KeptLog {
   file: string;
-  pid: number;
   time: number;
   size: number;
   stats: LogFileStats;
@@ -1448,10 +1656,10 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
   }
   // Read when first needed: a prune that deletes nothing needs none.
   let running: Set<number> | null | undefined;
-  /** Rule 4, the one test of a running session, for the age rule and the budget alike. */
-  const isRunning = (pid: number, stats: LogFileStats): boolean => {
+  /** Rule 4, the one test of a running session (§12), for the age rule and the budget alike. */
+  const isRunning = (file: string, stats: LogFileStats): boolean => {
     if (running === undefined) running = runningPids();
-    return isRunningSession(pid, stats, running);
+    return isRunningSession(file, stats, running);
   };
   /** Deletes one log; true when it is gone, by our hand (reported) or by another process's first. */
   const remove = (file: string, size: number): boolean => {
@@ -1483,7 +1691,7 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
     }
     if (stats === undefined || !stats.isFile()) continue;
     // Old when strictly older than the retention; a time in the future is never old.
-    if (now > pruneDueTime(logFileTime(stats), retentionDays) && !isRunning(pidOfLogName(name), stats)) {
+    if (now > pruneDueTime(logFileTime(stats), retentionDays) && !isRunning(file, stats)) {
       // One that could not be deleted still takes its room.
       if (!remove(file, stats.size)) {
         report.totalBytes += stats.size;
@@ -1507,9 +1715,9 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
   return report;
 }
 
-/** The PID in a name the log name pattern matched: between its last `_` and `.log`. */
+/** The PID in a log's name or path the log name pattern matched: after its last `_`, before `-<n>` or `.log`. */
 function pidOfLogName(name: string): number {
-  return Number(name.slice(name.lastIndexOf('_') + 1, -'.log'.length));
+  return parseInt(name.slice(name.lastIndexOf('_') + 1), 10);
 }
 
 /**
@@ -1532,7 +1740,7 @@ function keptLogs(dirPrefix: string, names: string[], pattern: RegExp, skipped: 
       continue;
     }
     if (stats === undefined || !stats.isFile()) continue;
-    kept.push({ file, pid: pidOfLogName(name), time: logFileTime(stats), size: stats.size, stats });
+    kept.push({ file, time: logFileTime(stats), size: stats.size, stats });
   }
   return kept;
 }
@@ -1548,7 +1756,7 @@ function applyDiskBudget(
   listLogs: () => KeptLog[],
   budget: { maxTotalBytes: number; minFreeBytes: number },
   report: PruneReport,
-  isRunning: (pid: number, stats: LogFileStats) => boolean,
+  isRunning: (file: string, stats: LogFileStats) => boolean,
   remove: (file: string, size: number) => boolean,
   dryRun: boolean,
 ): void {
@@ -1560,7 +1768,7 @@ function applyDiskBudget(
   const logs = listLogs().sort((a, b) => a.time - b.time || (a.file < b.file ? -1 : 1));
   for (const log of logs) {
     if (!overBudget()) return;
-    if (isRunning(log.pid, log.stats) || !remove(log.file, log.size)) continue;
+    if (isRunning(log.file, log.stats) || !remove(log.file, log.size)) continue;
     report.kept--;
     report.totalBytes -= log.size;
     // Measured again rather than added up: other processes may be deleting too.
@@ -1639,42 +1847,35 @@ function effectiveUid(fallback: number): number {
   }
 }
 
+// How many names a session tries (`_<pid>.log`, then `-2` … `-1000`) before it
+// gives up: more taken than that is no reused PID but something planted.
+const MAX_NAME_SEQUENCE = 1000;
+
 /**
- * Opens `<dir>/<name>` for append, mode 0600, creating it with O_EXCL and
- * O_NOFOLLOW: no file, symlink or hard link planted at the name is used. An
- * existing file (a PID reused the same day, whose lines are kept) is used only
- * when it is a regular file of ours with one link; anything else throws
- * `LoggingSetupError` before a byte is written to it.
+ * Creates this session's file in `dir`: `O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0600, so
+ * that nothing already at a name (an earlier session whose PID was reused, a live
+ * session with the same PID in another container, a planted file, link or FIFO)
+ * is ever opened, written, truncated or re-moded. When the plain name is taken, the
+ * first free `-<n>` name (§2, §12). Throws `LoggingSetupError` when no name can be had.
  */
-function openLogFile(dir: string, name: string): { fd: number; filePath: string; size: number } {
-  const filePath = joinPath(dir, name);
+function createLogFile(dir: string, date: Date, pid: number, prefix: string): { fd: number; filePath: string; identity: FileIdentity } {
   const { O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = fs.constants;
-  // O_NONBLOCK: a FIFO planted at our name must fail now, not block forever.
-  const flags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK;
-  try {
-    return { fd: fs.openSync(filePath, flags | O_CREAT | O_EXCL, 0o600), filePath, size: 0 };
-  } catch (error) {
-    if (errorCode(error) !== 'EEXIST') throw cannotOpen(filePath, error);
+  // O_NONBLOCK: opening never blocks (O_EXCL already refuses a FIFO at the name).
+  const flags = O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK;
+  for (let sequence = 1; sequence <= MAX_NAME_SEQUENCE; sequence++) {
+    const filePath = joinPath(dir, logFileName(date, pid, prefix, sequence));
+    let fd: number;
+    try {
+      fd = fs.openSync(filePath, flags, 0o600);
+    } catch (error) {
+      if (errorCode(error) === 'EEXIST') continue;
+      throw cannotOpen(filePath, error);
+    }
+    const { dev, ino } = fs.fstatSync(fd);
+    return { fd, filePath, identity: { dev, ino } };
   }
-  let fd: number;
-  try {
-    fd = fs.openSync(filePath, flags);
-  } catch (error) {
-    throw cannotOpen(filePath, error);
-  }
-  try {
-    const stats = fs.fstatSync(fd);
-    const why = !stats.isFile() ? 'it is not a regular file'
-      : stats.uid !== effectiveUid(stats.uid) ? `it belongs to another user (uid ${stats.uid})`
-      : stats.nlink !== 1 ? `it has ${stats.nlink} links, and would be written through a hard link`
-      : undefined;
-    if (why !== undefined) throw new LoggingSetupError(`Cannot open log file ${filePath}: ${why}`, filePath);
-    if (!IS_WINDOWS) fs.fchmodSync(fd, 0o600);
-    return { fd, filePath, size: stats.size };
-  } catch (error) {
-    fs.closeSync(fd);
-    throw error instanceof LoggingSetupError ? error : cannotOpen(filePath, error);
-  }
+  const last = joinPath(dir, logFileName(date, pid, prefix, MAX_NAME_SEQUENCE));
+  throw new LoggingSetupError(`Cannot create a log file: ${joinPath(dir, logFileName(date, pid, prefix))} up to ${last} are all taken; remove what is there or set ${ENV_VARIABLES.dir} to another directory`, last);
 }
 
 function cannotOpen(filePath: string, error: unknown): LoggingSetupError {
@@ -2765,8 +2966,14 @@ class Session implements LogSession {
   private highest = 0;
   private detach: () => void = () => {};
 
-  constructor(writer: LogWriter, resolved: ResolvedSettings, pruned: PruneReport) {
+  /** Stops the timer that touches the file every HEARTBEAT_MS (§12). */
+  stopHeartbeat: () => void = () => {};
+
+  readonly identity: FileIdentity;
+
+  constructor(writer: LogWriter, resolved: ResolvedSettings, pruned: PruneReport, identity: FileIdentity) {
     const { settings, warnings } = resolved;
+    this.identity = identity;
     this.writer = writer;
     this.filePath = writer.filePath;
     this.settings = settings;
@@ -2932,6 +3139,7 @@ class Session implements LogSession {
       // Records logged from now on are held for a later session.
       active = null;
     }
+    this.stopHeartbeat();
     // The exit hooks stay until the last record is written: the process may
     // exit while the queue drains.
     await this.writer.close();
@@ -2950,9 +3158,9 @@ function exitCodeNow(): number {
  * where, then the application's own, which cannot replace ours. In JSON the
  * record's own `pid` says it already.
  */
-function headerFields(settings: LogSettings, env: Record<string, string | undefined>, extra: Record<string, unknown>): Record<string, unknown> {
+function headerFields(settings: LogSettings, extra: Record<string, unknown>): Record<string, unknown> {
   const cwd = workingDirectory();
-  const host = hostName(env);
+  const started = processStartMs('self') ?? Date.now() - process.uptime() * 1000;
   const fields: Record<string, unknown> = {
     ...(settings.format.value === 'text' ? { pid: process.pid } : {}),
     ppid: process.ppid,
@@ -2960,7 +3168,9 @@ function headerFields(settings: LogSettings, env: Record<string, string | undefi
     ...(cwd === undefined ? {} : { cwd }),
     node: process.version,
     platform: process.platform,
-    ...(host === undefined ? {} : { host }),
+    // Where it runs, for readers in other containers and on other hosts (§12).
+    ...thisPlace(),
+    processStart: new Date(Math.round(started)).toISOString(),
   };
   for (const key of Object.keys(extra)) if (!Object.hasOwn(fields, key) && key !== 'pid') fields[key] = extra[key];
   return fields;
@@ -2973,6 +3183,29 @@ function workingDirectory(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Touches the file open as `fd` every HEARTBEAT_MS, so that its mtime says the
+ * session runs even when it logs nothing (§12), from a timer that never keeps the
+ * process alive. Returns what stops it. A descriptor that is no longer the file
+ * (closed after a write failure, its number reused) is never touched.
+ */
+function startHeartbeat(fd: number, identity: FileIdentity): () => void {
+  const timer = setInterval(() => {
+    try {
+      const stats = fs.fstatSync(fd);
+      if (stats.dev !== identity.dev || stats.ino !== identity.ino) return clearInterval(timer);
+      const now = new Date();
+      fs.futimesSync(fd, now, now);
+    } catch {
+      clearInterval(timer);
+    }
+  }, HEARTBEAT_MS);
+  // Node and Bun give the timer an unref(); Deno a number, for Deno.unrefTimer.
+  if (typeof timer === 'object' && typeof timer.unref === 'function') timer.unref();
+  else (globalThis as { Deno?: { unrefTimer?(id: unknown): void } }).Deno?.unrefTimer?.(timer);
+  return () => clearInterval(timer);
 }
 
 /** This machine's name: the kernel's (Linux), else `HOSTNAME` or `COMPUTERNAME`. */
@@ -3013,16 +3246,16 @@ export function initLogging(options: LoggingOptions = {}): LogSession {
     maxTotalBytes: settings.maxTotalBytes.value,
     minFreeBytes: settings.minFreeBytes.value,
   });
-  const name = logFileName(new Date(), process.pid, settings.prefix.value);
-  const { fd, filePath, size } = openLogFile(dir, name);
+  const { fd, filePath, identity } = createLogFile(dir, new Date(), process.pid, settings.prefix.value);
 
   const userRules = typeof options.redact === 'object' ? options.redact : {};
   redactor = settings.redact.value ? makeRedactor(userRules.keys, userRules.patterns) : null;
   const encoder = new ChunkEncoder(settings.format.value, redactor);
-  const session = new Session(new LogWriter(fd, filePath, size, encoder, settings.maxSessionBytes.value), resolved, pruned);
+  const session = new Session(new LogWriter(fd, filePath, 0, encoder, settings.maxSessionBytes.value), resolved, pruned, identity);
   active = session;
+  session.stopHeartbeat = startHeartbeat(fd, identity);
   session.attach();
-  session.writeHeader(headerFields(settings, options.env ?? process.env, options.header ?? {}));
+  session.writeHeader(headerFields(settings, options.header ?? {}));
   const root = session.logger;
   if (dirWarning !== undefined) root.warning(dirWarning);
   for (const warning of warnings) root.warning(warning);

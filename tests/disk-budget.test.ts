@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { test, type TestContext } from 'node:test';
 
 import { pruneOldLogs, resolveSettings } from '../lib/logging.ts';
-import { deadPid, fileTimeOf, tempDir } from './helpers/log-files.ts';
+import { deadPid, fileTimeOf, headerLine, tempDir, thisPlace } from './helpers/log-files.ts';
 import { pruneRace } from './helpers/prune-race.ts';
 
 const KIB = 1024;
@@ -42,7 +42,9 @@ function makeLogs(dir: string, pids: number[], size: number): string[] {
   const start = Date.now() / 1000 - 3600;
   return pids.map((pid, i) => {
     const file = path.join(dir, `automake_2026-01-01_${pid}.log`);
-    fs.writeFileSync(file, 'r'.repeat(size - 1) + '\n');
+    // The header says the session ran here, so its PID decides whether it runs (§12).
+    const header = headerLine(pid);
+    fs.writeFileSync(file, header + 'r'.repeat(size - header.length - 1) + '\n');
     fs.utimesSync(file, start + 60 * i, start + 60 * i);
     return file;
   });
@@ -60,9 +62,13 @@ test('without maxTotalBytes or minFreeBytes pruneOldLogs applies the age rule on
   assert.deepEqual(files.filter((file) => fs.existsSync(file)), files);
 });
 
-test("over budget: the oldest ended sessions' logs go first, a running session's (the oldest) and our own stay, and the total ends within the budget", async (t) => {
+test("over budget: the oldest ended sessions' logs go first, running sessions' logs (here, the oldest, and in another container) stay, and the total ends within the budget", async (t) => {
   const dir = tempDir(t);
-  const [running, own, ...ended] = makeLogs(dir, [await livePid(t, dir), process.pid, deadPid(0), deadPid(1), deadPid(2), deadPid(3), deadPid(4)], 10 * KIB);
+  const [running, elsewhere, ...ended] = makeLogs(dir, [await livePid(t, dir), 1, deadPid(0), deadPid(1), deadPid(2), deadPid(3), deadPid(4)], 10 * KIB);
+  // A session in another container, idle for a minute: running, by its fresh mtime.
+  const header = headerLine(1, { ...thisPlace(), pidNamespace: 'pid:[1]' });
+  fs.writeFileSync(elsewhere, header + 'r'.repeat(10 * KIB - header.length - 1) + '\n');
+  fs.utimesSync(elsewhere, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
   // 70 KiB in all: three ended logs must go to get within 45 KiB.
   const report = pruneOldLogs(dir, { maxTotalBytes: 45 * KIB });
   assert.deepEqual(report.errors, []);
@@ -70,9 +76,9 @@ test("over budget: the oldest ended sessions' logs go first, a running session's
   assert.equal(report.deletedBytes, 30 * KIB);
   assert.equal(report.kept, 4);
   assert.equal(report.totalBytes, 40 * KIB);
-  assert.ok(fs.existsSync(running) && fs.existsSync(own), 'the running session\'s and our own log stay');
+  assert.ok(fs.existsSync(running) && fs.existsSync(elsewhere), 'the running sessions\' logs stay, here and in another container');
   assert.deepEqual(ended.map((file) => fs.existsSync(file)), [false, false, false, true, true]);
-  assert.equal(sizeOf([running, own, ...ended.slice(3)]), report.totalBytes);
+  assert.equal(sizeOf([running, elsewhere, ...ended.slice(3)]), report.totalBytes);
 });
 
 test('the budget counts running sessions\' logs but never deletes them: with only those left over budget, it stops', async (t) => {
@@ -161,8 +167,10 @@ test(`${RACERS} processes starting at once on a directory over budget: each file
   fs.mkdirSync(dir);
   const files: string[] = [];
   for (let i = 0; i < RACE_FILES; i++) {
-    const file = path.join(dir, `automake_2026-01-${String(1 + (i % 28)).padStart(2, '0')}_${deadPid(i % 100)}.log`);
-    fs.writeFileSync(file, 'r'.repeat(RACE_FILE_BYTES));
+    const pid = deadPid(i % 100);
+    const file = path.join(dir, `automake_2026-01-${String(1 + (i % 28)).padStart(2, '0')}_${pid}.log`);
+    const header = headerLine(pid);
+    fs.writeFileSync(file, header + 'r'.repeat(RACE_FILE_BYTES - header.length));
     files.push(file);
   }
   // The budget holds 150 files and a half: 250 must go, the oldest.

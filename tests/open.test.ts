@@ -1,7 +1,8 @@
 /**
- * Opening the session's file (docs/design.md §2): whatever already sits at the name
- * (a symlink, an earlier session's file, a FIFO, a directory) is never followed,
- * truncated or waited on. The name holds the PID, so each case runs in a child
+ * Opening the session's file (docs/design.md §2, §12): whatever already sits at the
+ * name (a symlink, an earlier session's file, a FIFO, a directory) is never followed,
+ * opened, written, truncated, re-moded or waited on; the session takes the next free
+ * `-<n>` name. The name holds the PID, so each case runs in a child
  * process that plants the obstacle at its own name before initLogging.
  */
 import assert from 'node:assert/strict';
@@ -28,68 +29,81 @@ async function openWith(mode: string, dir: string, target = ''): Promise<Outcome
   return lastJsonLine<Outcome>(result);
 }
 
-test('a symlink planted at the session file name is refused with a LoggingSetupError, and its target is untouched', async (t) => {
+/**
+ * Asserts that the session took the next free name, `-2`, wrote its own header
+ * first and its record after it into a file of mode 0600, and wrote nothing else.
+ */
+function assertTookNextName(outcome: Outcome): void {
+  assert.equal(outcome.error, undefined, JSON.stringify(outcome.error));
+  assert.equal(outcome.opened, outcome.planted.replace(/\.log$/, '-2.log'));
+  const lines = fileLines(outcome.opened!);
+  assert.match(lines[0], TIMESTAMP_START);
+  assert.match(lines[0], / - automake - INFO - Session started pid=\d+ /);
+  assert.deepEqual(bodyLines(lines).map((line) => line.replace(/^.* - automake - /, '')), ['INFO - new session line']);
+  assert.equal(fs.statSync(outcome.opened!).mode & 0o777, 0o600);
+}
+
+test('a symlink planted at the session file name is left as it is, its target untouched, and the session writes to -2', async (t) => {
   const dir = tempDir(t);
   const elsewhere = tempDir(t);
   const target = path.join(elsewhere, 'precious.txt');
   fs.writeFileSync(target, 'precious content\n', { mode: 0o644 });
   const before = fs.statSync(target);
   const outcome = await openWith('symlink', dir, target);
-  assert.equal(outcome.opened, undefined);
-  assert.ok(outcome.error?.isSetupError, JSON.stringify(outcome));
-  assert.equal(outcome.error.name, 'LoggingSetupError');
-  assert.equal(outcome.error.path, outcome.planted);
-  assert.ok(outcome.error.message.includes(outcome.planted), outcome.error.message);
+  assertTookNextName(outcome);
   assert.equal(fs.readFileSync(target, 'utf8'), 'precious content\n');
   const after = fs.statSync(target);
   assert.equal(after.size, before.size);
   assert.equal(after.mode, before.mode);
   assert.equal(after.mtimeMs, before.mtimeMs);
   assert.ok(fs.lstatSync(outcome.planted).isSymbolicLink(), 'the symlink is left as it was');
+  assert.equal(fs.readlinkSync(outcome.planted), target);
 });
 
-test('a dangling symlink planted at the session file name is refused and nothing is created at its target', async (t) => {
+test('a dangling symlink planted at the session file name is not followed: nothing is created at its target', async (t) => {
   const dir = tempDir(t);
   const target = path.join(tempDir(t), 'created-through-the-link.log');
   const outcome = await openWith('dangling', dir, target);
-  assert.ok(outcome.error?.isSetupError, JSON.stringify(outcome));
-  assert.equal(outcome.error.path, outcome.planted);
+  assertTookNextName(outcome);
   assert.ok(!fs.existsSync(target), 'the link was not followed to create its target');
 });
 
-test('an earlier file of ours with the same name (PID reused the same day) keeps its content, the new records follow it, and its mode is narrowed to 0600', async (t) => {
+test('an earlier file of ours at the name (a PID reused the same day) is left byte for byte, mode and all, and the session writes to -2', async (t) => {
   const dir = tempDir(t);
   const outcome = await openWith('existing', dir);
-  assert.equal(outcome.error, undefined, JSON.stringify(outcome.error));
-  assert.equal(outcome.opened, outcome.planted);
-  const [earlier, ...ours] = fileLines(outcome.planted);
-  assert.equal(earlier, 'earlier session line');
-  const lines = bodyLines(ours);
-  assert.equal(lines.length, 1, lines.join('\n'));
-  assert.match(lines[0], TIMESTAMP_START);
-  assert.match(lines[0], / - automake - INFO - new session line$/);
-  assert.equal(fs.statSync(outcome.planted).mode & 0o777, 0o600, 'planted 0644');
+  assertTookNextName(outcome);
+  assert.equal(fs.readFileSync(outcome.planted, 'utf8'), 'earlier session line\n');
+  assert.equal(fs.statSync(outcome.planted).mode & 0o777, 0o644, 'its mode is not narrowed');
 });
 
-test('a FIFO at the session file name gives a LoggingSetupError without hanging', async (t) => {
+test('a FIFO at the session file name is neither opened nor waited on', async (t) => {
   const dir = tempDir(t);
   const outcome = await openWith('fifo', dir);
-  assert.ok(outcome.error?.isSetupError, JSON.stringify(outcome));
-  assert.equal(outcome.error.path, outcome.planted);
+  assertTookNextName(outcome);
   assert.ok(fs.lstatSync(outcome.planted).isFIFO());
 });
 
-test('a FIFO with a reader at the session file name gives a LoggingSetupError too', async (t) => {
+test('a FIFO with a reader at the session file name is not written either', async (t) => {
   const dir = tempDir(t);
   const outcome = await openWith('fifo-reader', dir);
-  assert.ok(outcome.error?.isSetupError, JSON.stringify(outcome));
-  assert.equal(outcome.error.path, outcome.planted);
+  assertTookNextName(outcome);
+  assert.ok(fs.lstatSync(outcome.planted).isFIFO());
 });
 
-test('a directory at the session file name gives a LoggingSetupError', async (t) => {
+test('a directory at the session file name is left, and the session writes to -2', async (t) => {
   const dir = tempDir(t);
   const outcome = await openWith('directory', dir);
-  assert.ok(outcome.error?.isSetupError, JSON.stringify(outcome));
-  assert.equal(outcome.error.path, outcome.planted);
+  assertTookNextName(outcome);
   assert.ok(fs.lstatSync(outcome.planted).isDirectory());
+});
+
+test('when the plain name and -2 … -1000 are all taken, initLogging throws a LoggingSetupError that says so and how to fix it, and writes nothing', async (t) => {
+  const dir = tempDir(t);
+  const outcome = await openWith('all-taken', dir);
+  assert.equal(outcome.opened, undefined);
+  assert.ok(outcome.error?.isSetupError, JSON.stringify(outcome));
+  assert.match(outcome.error.message, /^Cannot create a log file: .*_\d+\.log up to .*_\d+-1000\.log are all taken; remove what is there or set AUTOMAKE_LOG_DIR to another directory$/);
+  const names = fs.readdirSync(dir);
+  assert.equal(names.length, 1000);
+  for (const name of names) assert.equal(fs.statSync(path.join(dir, name)).size, 0, name);
 });

@@ -13,15 +13,24 @@ import { test, type TestContext } from 'node:test';
 
 import { logFileTime, parseLogFileName, pruneOldLogs } from '../lib/logging.ts';
 import { AS_NOBODY, ROOT } from './helpers/child.ts';
-import { DAY_MS, deadPid, endedPid, fileTimeOf, MAX_CHECKED_PID, pidMax, tempDir } from './helpers/log-files.ts';
+import { DAY_MS, deadPid, endedPid, fileTimeOf, headerLine, MAX_CHECKED_PID, pidMax, tempDir } from './helpers/log-files.ts';
 import { pruneRace } from './helpers/prune-race.ts';
 
 // Far enough ahead that every file made by these tests is old.
 const FAR_FUTURE = Date.now() + 100 * 365 * DAY_MS;
 
-function makeLog(dir: string, name: string, content = 'a record\n'): string {
+// The size of every log makeLog writes without content of its own.
+const LOG_BYTES = 256;
+
+/**
+ * A log named `name` whose header says its session (the PID in the name) ran on
+ * this host, boot and PID namespace, so that its PID decides whether it runs
+ * (§12); then `content`, by default records up to LOG_BYTES in all.
+ */
+function makeLog(dir: string, name: string, content?: string): string {
   const file = path.join(dir, name);
-  fs.writeFileSync(file, content);
+  const header = headerLine(parseInt(name.slice(name.lastIndexOf('_') + 1), 10));
+  fs.writeFileSync(file, header + (content ?? 'a record\n'.repeat(32).slice(0, LOG_BYTES - header.length - 1) + '\n'));
   return file;
 }
 
@@ -49,10 +58,11 @@ test('logFileTime falls back to mtime when the birthtime is 0, NaN, negative, mi
 
 // --- which entries are considered ----------------------------------------------
 
-test('pruneOldLogs deletes only files whose name matches <prefix>_YYYY-MM-DD_PID.log exactly', (t) => {
+test('pruneOldLogs deletes only files whose name matches <prefix>_YYYY-MM-DD_PID[-N].log exactly', (t) => {
   const dir = tempDir(t);
   const pid = deadPid();
   const match = makeLog(dir, `automake_2024-01-01_${pid}.log`);
+  const numbered = makeLog(dir, `automake_2024-01-01_${pid}-2.log`);
   const nearMisses = [
     `automake_2024-1-01_${pid}.log`,
     `automake_2024-01-1_${pid}.log`,
@@ -68,20 +78,25 @@ test('pruneOldLogs deletes only files whose name matches <prefix>_YYYY-MM-DD_PID
     `automake_2024-01-01_.log`,
     `automake_2024-01-01_-${pid}.log`,
     `automake_2024-01-01_${pid}x.log`,
+    `automake_2024-01-01_${pid}-.log`,
+    `automake_2024-01-01_${pid}-2-2.log`,
+    `automake_2024-01-01_${pid}_2.log`,
     `automake_2024-01-01_${pid}`,
     `automake_2024-01-01_${pid}.log.1`,
     `other.log`,
   ];
   for (const name of nearMisses) makeLog(dir, name);
   const report = pruneOldLogs(dir, { now: FAR_FUTURE });
-  assert.deepEqual(report, { deleted: [match], kept: 0, errors: [], deletedBytes: 9, totalBytes: 0 });
+  report.deleted.sort();
+  assert.deepEqual(report, { deleted: [match, numbered].sort(), kept: 0, errors: [], deletedBytes: 2 * LOG_BYTES, totalBytes: 0 });
   assert.deepEqual(fs.readdirSync(dir).sort(), [...nearMisses].sort());
 });
 
 test('a symlink with a matching name is left, and so is its target', (t) => {
   const dir = tempDir(t);
   const elsewhere = tempDir(t);
-  const target = makeLog(elsewhere, `automake_2024-01-01_${deadPid(1)}.log`, 'target content\n');
+  const target = path.join(elsewhere, `automake_2024-01-01_${deadPid(1)}.log`);
+  fs.writeFileSync(target, 'target content\n');
   const link = path.join(dir, `automake_2024-01-02_${deadPid()}.log`);
   fs.symlinkSync(target, link);
   const dangling = path.join(dir, `automake_2024-01-03_${deadPid()}.log`);
@@ -116,9 +131,9 @@ test('a file exactly as old as the retention period is kept; one millisecond old
   const retention = 7 * DAY_MS;
   // Precondition: the sum is exact, so "now - time" is exactly the retention.
   assert.equal(time + retention - time, retention);
-  assert.deepEqual(pruneOldLogs(dir, { now: time + retention }), { deleted: [], kept: 1, errors: [], deletedBytes: 0, totalBytes: 9 });
+  assert.deepEqual(pruneOldLogs(dir, { now: time + retention }), { deleted: [], kept: 1, errors: [], deletedBytes: 0, totalBytes: LOG_BYTES });
   assert.ok(fs.existsSync(file));
-  assert.deepEqual(pruneOldLogs(dir, { now: time + retention + 1 }), { deleted: [file], kept: 0, errors: [], deletedBytes: 9, totalBytes: 0 });
+  assert.deepEqual(pruneOldLogs(dir, { now: time + retention + 1 }), { deleted: [file], kept: 0, errors: [], deletedBytes: LOG_BYTES, totalBytes: 0 });
   assert.ok(!fs.existsSync(file));
 });
 
@@ -149,7 +164,7 @@ test('a file whose timestamp is in the future is never old', (t) => {
   const file = makeLog(dir, `automake_2024-01-01_${deadPid()}.log`);
   const time = fileTimeOf(file);
   for (const now of [time - 1, time - 30 * DAY_MS, time - 1000 * DAY_MS]) {
-    assert.deepEqual(pruneOldLogs(dir, { now, retentionDays: 1e-9 }), { deleted: [], kept: 1, errors: [], deletedBytes: 0, totalBytes: 9 }, String(now));
+    assert.deepEqual(pruneOldLogs(dir, { now, retentionDays: 1e-9 }), { deleted: [], kept: 1, errors: [], deletedBytes: 0, totalBytes: LOG_BYTES }, String(now));
   }
   assert.ok(fs.existsSync(file));
 });
@@ -168,7 +183,7 @@ test('fractional retentionDays are honoured', (t) => {
 test('retentionDays Infinity deletes nothing', (t) => {
   const dir = tempDir(t);
   makeLog(dir, `automake_2024-01-01_${deadPid()}.log`);
-  assert.deepEqual(pruneOldLogs(dir, { now: FAR_FUTURE, retentionDays: Infinity }), { deleted: [], kept: 1, errors: [], deletedBytes: 0, totalBytes: 9 });
+  assert.deepEqual(pruneOldLogs(dir, { now: FAR_FUTURE, retentionDays: Infinity }), { deleted: [], kept: 1, errors: [], deletedBytes: 0, totalBytes: LOG_BYTES });
 });
 
 test('bad options throw a TypeError', (t) => {
@@ -188,7 +203,7 @@ test('a file whose PID is alive is kept, however old', (t) => {
   const child = makeLog(dir, `automake_2020-01-01_${liveChildPid(t)}.log`);
   const dead = makeLog(dir, `automake_2020-01-01_${deadPid()}.log`);
   const report = pruneOldLogs(dir, { now: FAR_FUTURE });
-  assert.deepEqual(report, { deleted: [dead], kept: 2, errors: [], deletedBytes: 9, totalBytes: 18 });
+  assert.deepEqual(report, { deleted: [dead], kept: 2, errors: [], deletedBytes: LOG_BYTES, totalBytes: 2 * LOG_BYTES });
   assert.ok(fs.existsSync(own));
   assert.ok(fs.existsSync(child));
 });
@@ -253,7 +268,7 @@ test('where /proc hides other users\' processes (hidepid), another user\'s runni
   // The case under test: /proc does not list every process, so it cannot be trusted.
   assert.equal(uid, 65534);
   assert.equal(seesPid1, false);
-  assert.deepEqual(report, { deleted: [dead], kept: 1, errors: [], deletedBytes: 9, totalBytes: 9 });
+  assert.deepEqual(report, { deleted: [dead], kept: 1, errors: [], deletedBytes: LOG_BYTES, totalBytes: LOG_BYTES });
   assert.ok(fs.existsSync(running));
 });
 
@@ -377,10 +392,11 @@ test(`${RACERS} processes pruning the same ${RACE_FILES} old files at once: none
   for (let round = 1; round <= RACE_ROUNDS; round++) await race(t, round);
 });
 
-test('parseLogFileName reads the date and PID of a session log name, and nothing else', () => {
-  assert.deepEqual(parseLogFileName('automake_2024-07-30_12345.log'), { date: '2024-07-30', pid: 12345 });
-  assert.deepEqual(parseLogFileName('my.tool_2024-07-30_7.log', 'my.tool'), { date: '2024-07-30', pid: 7 });
-  for (const name of ['automake_2024-7-30_1.log', 'automake_2024-07-30_1.log.bak', 'xautomake_2024-07-30_1.log', 'automake_2024-07-30_abc.log', 'myXtool_2024-07-30_7.log']) {
+test('parseLogFileName reads the date, PID and sequence of a session log name (plain or -N), and nothing else', () => {
+  assert.deepEqual(parseLogFileName('automake_2024-07-30_12345.log'), { date: '2024-07-30', pid: 12345, sequence: 1 });
+  assert.deepEqual(parseLogFileName('automake_2024-07-30_1-17.log'), { date: '2024-07-30', pid: 1, sequence: 17 });
+  assert.deepEqual(parseLogFileName('my.tool_2024-07-30_7.log', 'my.tool'), { date: '2024-07-30', pid: 7, sequence: 1 });
+  for (const name of ['automake_2024-07-30_1-.log', 'automake_2024-07-30_1-2-3.log', 'automake_2024-07-30_1_2.log', 'automake_2024-7-30_1.log', 'automake_2024-07-30_1.log.bak', 'xautomake_2024-07-30_1.log', 'automake_2024-07-30_abc.log', 'myXtool_2024-07-30_7.log']) {
     assert.equal(parseLogFileName(name, name.startsWith('my') ? 'my.tool' : 'automake'), undefined, name);
   }
 });

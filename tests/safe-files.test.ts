@@ -1,7 +1,8 @@
 /**
  * Safe files in any directory (docs/design.md §7): a log directory other users can
  * reach is refused before anything in it is pruned or written; a file planted
- * at the session's name, or a hard link there, is never written to; the command
+ * at the session's name, or a hard link there, is never written to (the session
+ * takes the next free name); the command
  * line still does its job when logging cannot be set up; and `logs view` cannot
  * be made to drive the terminal. The other user is `nobody`, for real: these
  * tests need root, and say so when they skip.
@@ -14,7 +15,7 @@ import { test, type TestContext } from 'node:test';
 import { escapeControlChars } from '../lib/cli/records.ts';
 import { AS_NOBODY, fixture, lastJsonLine, runNode } from './helpers/child.ts';
 import { cannotRunAsNobody, runCli, startCli } from './helpers/cli.ts';
-import { deadPid, logOf, tempDir } from './helpers/log-files.ts';
+import { deadPid, headerLine, logOf, tempDir } from './helpers/log-files.ts';
 import { bodyLines, fileLines, RECORD_START } from './helpers/records.ts';
 
 const FIXTURE = fixture('open-child.ts');
@@ -46,29 +47,28 @@ function snapshot(file: string): { bytes: string; mode: number; uid: number; mti
 
 // --- The file ----------------------------------------------------------------
 
-test('a file planted at the session\'s name by another user (mode 0666) is refused, and stays byte for byte as it was', async (t) => {
+test('a file planted at the session\'s name by another user (mode 0666) stays byte for byte as it was, and the session writes to -2', async (t) => {
   const why = cannotChown();
   if (why !== undefined) return t.skip(why);
   const dir = tempDir(t);
   const outcome = await openIn(dir, 'foreign', String(NOBODY));
-  assert.ok(outcome.error?.isSetupError, JSON.stringify(outcome));
-  assert.equal(outcome.error.path, outcome.planted);
-  assert.match(outcome.error.message, /belongs to another user \(uid 65534\)/);
+  assert.equal(outcome.error, undefined, JSON.stringify(outcome.error));
+  assert.equal(outcome.opened, outcome.planted.replace(/\.log$/, '-2.log'));
   const after = snapshot(outcome.planted);
   assert.equal(Buffer.from(after.bytes, 'hex').toString(), 'planted by another user\n');
   assert.equal(after.mode & 0o7777, 0o666, 'its mode is not narrowed either');
   assert.equal(after.uid, NOBODY);
+  assert.equal(fs.statSync(outcome.opened!).uid, process.getuid!(), 'the session\'s own file is ours');
 });
 
-test('a hard link planted at the session\'s name is refused, and the file it links to is untouched', async (t) => {
+test('a hard link planted at the session\'s name is not written through: the file it links to is untouched', async (t) => {
   const dir = tempDir(t);
   const target = path.join(tempDir(t), '.bashrc');
   fs.writeFileSync(target, 'export PATH=$HOME/bin:$PATH\n', { mode: 0o644 });
   const before = snapshot(target);
   const outcome = await openIn(dir, 'hardlink', target);
-  assert.ok(outcome.error?.isSetupError, JSON.stringify(outcome));
-  assert.equal(outcome.error.path, outcome.planted);
-  assert.match(outcome.error.message, /has 2 links/);
+  assert.equal(outcome.error, undefined, JSON.stringify(outcome.error));
+  assert.equal(outcome.opened, outcome.planted.replace(/\.log$/, '-2.log'));
   assert.deepEqual(snapshot(target), { ...before, nlink: 2 });
 });
 
@@ -78,8 +78,9 @@ test('a hard link planted at the session\'s name is refused, and the file it lin
 function unsafeDir(t: TestContext, mode: number, uid?: number): { dir: string; oldLog: string } {
   const dir = path.join(tempDir(t), 'logs');
   fs.mkdirSync(dir);
-  const oldLog = path.join(dir, `automake_2020-01-01_${deadPid()}.log`);
-  fs.writeFileSync(oldLog, 'an ended session\n', { mode: 0o600 });
+  const pid = deadPid();
+  const oldLog = path.join(dir, `automake_2020-01-01_${pid}.log`);
+  fs.writeFileSync(oldLog, headerLine(pid) + 'an ended session\n', { mode: 0o600 });
   fs.chmodSync(dir, mode);
   if (uid !== undefined) fs.chownSync(dir, uid, uid);
   return { dir, oldLog };

@@ -321,7 +321,7 @@ async function deleteEndedLogs(logs: SessionLog[], run: Run): Promise<number> {
       deleted++;
       run.session.logger.child('logs').info('Cleared session log', { file: log.path });
     } else if (outcome.status === 'running') {
-      await writeOut(`Kept ${log.name}: its PID is running again\n`);
+      await writeOut(`Kept ${log.name}: its session may be running again\n`);
     } else if (outcome.status === 'failed') {
       failed++;
       printStderr(`Could not delete ${log.name}: ${outcome.message}`);

@@ -35,7 +35,7 @@ export type Opened = { run: Run } | { setupError: LoggingSetupError; resolved?: 
 export function openRun(version: string): Opened {
   try {
     const session = initLogging({ header: { [CLI_HEADER_FIELD]: version } });
-    const place = { dir: path.dirname(session.filePath), prefix: session.settings.prefix.value, ownPath: session.filePath };
+    const place = { dir: path.dirname(session.filePath), prefix: session.settings.prefix.value, own: session.identity };
     return { run: { session, place } };
   } catch (error) {
     if (!(error instanceof LoggingSetupError)) throw error;
@@ -68,6 +68,8 @@ export function needRun(opened: Opened): Run {
     logger: NOWHERE,
     pruned: { deleted: [], kept: 0, errors: [], deletedBytes: 0, totalBytes: 0 },
     dropped: 0,
+    // No file has these: nothing in the directory is taken for this run's own.
+    identity: { dev: -1, ino: -1 },
     highestLevel: undefined,
     settings,
     warnings,
@@ -116,7 +118,9 @@ export async function endRun(run: Run, exitCode: number, command: string | undef
   const highest = run.session.highestLevel;
   if (command === 'exec' || (highest !== undefined && LEVEL_VALUES[highest] >= LEVEL_VALUES.WARNING)) return;
   try {
-    fs.unlinkSync(run.session.filePath);
+    // Only while the name is still our file: never another session's log (§12).
+    const stats = fs.lstatSync(run.session.filePath);
+    if (stats.dev === run.session.identity.dev && stats.ino === run.session.identity.ino) fs.unlinkSync(run.session.filePath);
   } catch {
     // Nothing lost if it stays: a short log, pruned in due course.
   }

@@ -6,12 +6,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { errorCode, errorMessage, isSessionAlive, logFileTime, parseLogFileName, pruneDueTime } from '../logging.ts';
+import { errorCode, errorMessage, isSessionRunning, logFileTime, parseLogFileName, pruneDueTime, type FileIdentity } from '../logging.ts';
 import { CommandError, UsageError } from './errors.ts';
 
 /** One session's log file. */
 export interface SessionLog {
-  /** File name, `automake_YYYY-MM-DD_PID.log`. */
+  /** File name, `automake_YYYY-MM-DD_PID.log` or `automake_YYYY-MM-DD_PID-N.log`. */
   name: string;
   /** Absolute path. */
   path: string;
@@ -23,7 +23,7 @@ export interface SessionLog {
   startedMs: number;
   /** When it was last written to: no record in it is newer. */
   modifiedMs: number;
-  /** Whether its session is still running on this host, by the pruner's own test (docs/design.md §3 rule 4). */
+  /** Whether its session may still be running, wherever it runs, by the pruner's own test (docs/design.md §12). */
   running: boolean;
   /** Whether this is the log of the process that is listing. */
   own: boolean;
@@ -35,13 +35,18 @@ export interface LogPlace {
   dir: string;
   /** File name prefix (`automake`). */
   prefix: string;
-  /** Absolute path of this process's own log, if it has one. */
-  ownPath?: string;
+  /** The device and inode of this process's own log, if it has one: known by identity, not by name. */
+  own?: FileIdentity;
 }
 
-/** `automake_YYYY-MM-DD_PID.log` for a prefix, as users should read it. */
+/** `automake_YYYY-MM-DD_PID[-N].log` for a prefix, as users should read it. */
 export function logFilePattern(prefix: string): string {
-  return `${prefix}_YYYY-MM-DD_PID.log`;
+  return `${prefix}_YYYY-MM-DD_PID[-N].log`;
+}
+
+/** Whether `stats` are of this process's own log. */
+export function isOwnLog(place: LogPlace, stats: FileIdentity): boolean {
+  return place.own !== undefined && place.own.dev === stats.dev && place.own.ino === stats.ino;
 }
 
 /** A session log file as found in the directory, before asking whether its session runs. */
@@ -95,8 +100,8 @@ export function listSessionLogs(place: LogPlace): SessionLog[] {
     size: stats.size,
     startedMs: logFileTime(stats),
     modifiedMs: stats.mtimeMs,
-    running: isSessionAlive(pid, stats),
-    own: file === place.ownPath,
+    running: isSessionRunning(file, stats),
+    own: isOwnLog(place, stats),
   }));
   return logs.sort((a, b) => b.startedMs - a.startedMs || b.name.localeCompare(a.name));
 }
@@ -174,14 +179,14 @@ export type DeleteOutcome = { status: 'deleted' | 'gone' | 'running' } | { statu
 
 /**
  * Deletes the log of an ended session, checking again just before: between the
- * listing and now the file may have been replaced, or its PID reused.
+ * listing and now the file may have been replaced, or its session written again.
  */
 export function deleteEndedSessionLog(log: SessionLog): DeleteOutcome {
   try {
     const stats = fs.lstatSync(log.path, { throwIfNoEntry: false });
     if (stats === undefined) return { status: 'gone' };
     if (!stats.isFile()) return { status: 'failed', code: 'ENOTFILE', message: 'no longer a regular file' };
-    if (log.own || isSessionAlive(log.pid, stats)) return { status: 'running' };
+    if (log.own || isSessionRunning(log.path, stats)) return { status: 'running' };
     fs.unlinkSync(log.path);
     return { status: 'deleted' };
   } catch (error) {

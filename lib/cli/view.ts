@@ -8,7 +8,7 @@
  * each file; following reads only what was appended.
  */
 import * as fs from 'node:fs';
-import { isSessionAlive, logFileTime } from '../logging.ts';
+import { isSessionRunning, logFileTime } from '../logging.ts';
 import { levelColour, paint, SessionColours } from './colour.ts';
 import { keeps, type RecordFilter } from './filter.ts';
 import {
@@ -21,7 +21,7 @@ import {
   visitRecordsBackward,
   type LogRecord,
 } from './records.ts';
-import { findLogFiles, type LogPlace, type SessionLog } from './sessions.ts';
+import { findLogFiles, isOwnLog, type LogPlace, type SessionLog } from './sessions.ts';
 
 /** How many records `logs view` prints when not told. */
 export const DEFAULT_VIEW_LINES = 50;
@@ -55,7 +55,7 @@ export function viewedLogs(logs: SessionLog[]): ViewedLog[] {
  */
 export function followedLogs(place: LogPlace): ViewedLog[] {
   return findLogFiles(place)
-    .filter((entry) => entry.path !== place.ownPath)
+    .filter((entry) => !isOwnLog(place, entry.stats))
     .map(({ name, path, pid, stats }) => ({ pid, name, path, size: stats.size, mtimeMs: stats.mtimeMs, order: logFileTime(stats), running: true }));
 }
 
@@ -350,7 +350,7 @@ export async function followSession(
   try {
     while (!signal.aborted) {
       // Asked before reading: whatever it wrote before it went is then in the file.
-      const gone = !isSessionAlive(log.pid);
+      const gone = !isSessionRunning(log.path, fs.fstatSync(fd));
       const stats = fs.fstatSync(fd);
       let ended = false;
       while (reader.position < stats.size) {
@@ -363,8 +363,9 @@ export async function followSession(
         }
         if (reader.position === before) break;
       }
-      if (ended || gone) return 'ended';
+      if (ended) return 'ended';
       if (isDeleted(log.path, stats)) return 'deleted';
+      if (gone) return 'ended';
       try {
         await pause(signal);
       } catch {

@@ -44,7 +44,7 @@ export function onlyLogFile(dir: string): string {
  * it. Where there is none, the name it would have today.
  */
 export function logOf(dir: string, pid: number): string {
-  const names = fs.readdirSync(dir).filter((name) => LOG_NAME.test(name) && name.endsWith(`_${pid}.log`));
+  const names = fs.readdirSync(dir).filter((name) => LOG_NAME.test(name) && new RegExp(`_${pid}(-\\d+)?\\.log$`).test(name));
   if (names.length > 1) throw new Error(`More than one log for PID ${pid} in ${dir}: ${names.join(', ')}`);
   return path.join(dir, names[0] ?? `automake_${localDate()}_${pid}.log`);
 }
@@ -56,10 +56,58 @@ export function endedPid(): number {
   return result.pid;
 }
 
-/** Writes the log of an ended session into `dir` and returns its path. */
+/** What a header says of where its session ran (docs/design.md §12), read here independently of the core. */
+export interface Place {
+  host?: string;
+  bootId?: string;
+  pidNamespace?: string;
+}
+
+/** Where this test process runs: its host, boot and PID namespace. */
+export function thisPlace(): Place {
+  const read = (get: () => string) => {
+    try {
+      return get().trim();
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    host: read(() => fs.readFileSync('/proc/sys/kernel/hostname', 'utf8')) ?? os.hostname(),
+    bootId: read(() => fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8')),
+    pidNamespace: read(() => fs.readlinkSync('/proc/self/ns/pid')),
+  };
+}
+
+/** A text header record (`Session started`) of session `pid` run at `place`, with its newline. */
+export function headerLine(pid: number, place: Place = thisPlace(), time = new Date()): string {
+  const fields = Object.entries({ pid, ...place }).filter(([, value]) => value !== undefined).map(([key, value]) => ` ${key}=${value}`);
+  return `${timestampOf(time)} - automake - INFO - Session started${fields.join('')}\n`;
+}
+
+/** A text end record (`Session ended`), with its newline. */
+export function endLine(time = new Date()): string {
+  return `${timestampOf(time)} - automake - INFO - Session ended exitCode=0 durationMs=5\n`;
+}
+
+function timestampOf(date: Date): string {
+  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+  return `${localDate(date)} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())},${pad(date.getMilliseconds(), 3)}`;
+}
+
+// Longer than a log may stay untouched while its session runs (docs/design.md §12: five minutes).
+const IDLE_MS = 10 * 60 * 1000;
+
+/**
+ * Writes `content` as the log of a session that is over into `dir` and returns its
+ * path: no header vouches for its PID, and it was last touched ten minutes ago,
+ * longer than a running session leaves its file untouched.
+ */
 export function plantEndedLog(dir: string, content: string, date = localDate()): string {
   const file = path.join(dir, `automake_${date}_${endedPid()}.log`);
   fs.writeFileSync(file, content, { mode: 0o600 });
+  const idle = new Date(Date.now() - IDLE_MS);
+  fs.utimesSync(file, idle, idle);
   return file;
 }
 

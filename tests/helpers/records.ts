@@ -26,7 +26,7 @@ export const RECORD_START = new RegExp(`^${TIMESTAMP} - \\S+ - ${LEVEL} - `);
 export const TEXT_RECORD = new RegExp(`^(\\d{4})-(\\d{2})-(\\d{2}) (\\d{2}):(\\d{2}):(\\d{2}),(\\d{3}) - (\\S+) - ${LEVEL} - (.*)$`);
 
 /** The name of a session log with the default prefix: `automake_YYYY-MM-DD_PID.log`. */
-export const LOG_NAME = new RegExp(`^automake_${DATE}_\\d+\\.log$`);
+export const LOG_NAME = new RegExp(`^automake_${DATE}_\\d+(-\\d+)?\\.log$`);
 
 /** The lines of a file, without the empty string after the final newline; throws where the last line has none (a torn record). */
 export function fileLines(file: string): string[] {
