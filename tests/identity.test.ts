@@ -260,7 +260,7 @@ after(() => {
   fs.rmSync(idleDir, { recursive: true, force: true });
 });
 
-test('a session idle for 70 s keeps its file\'s mtime fresh (the heartbeat), and its log running for every reader', async (t) => {
+test('a session idle for 70 s keeps its file\'s mtime fresh (the heartbeat), and its log running for every reader', async () => {
   const session = idleSession!;
   const { file } = JSON.parse(await session.firstLine) as Started;
   const createdMs = idleSince;
