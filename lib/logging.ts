@@ -3192,7 +3192,7 @@ function workingDirectory(): string | undefined {
  * (closed after a write failure, its number reused) is never touched.
  */
 function startHeartbeat(fd: number, identity: FileIdentity): () => void {
-  const timer = setInterval(() => {
+  const timer: ReturnType<typeof setInterval> = setInterval(() => {
     try {
       const stats = fs.fstatSync(fd);
       if (stats.dev !== identity.dev || stats.ino !== identity.ino) return clearInterval(timer);

@@ -25,7 +25,7 @@ describe('command-line settings', { concurrency: true }, () => {
     assert.deepEqual(rows.format, { value: 'json', source: 'environment (AUTOMAKE_LOG_FORMAT)' });
     assert.deepEqual(rows.level, { value: 'INFO', source: 'default (AUTOMAKE_LOG_LEVEL="loud" is not valid)' });
     assert.deepEqual(rows.retention, { value: '7 days', source: 'default' });
-    assert.deepEqual(rows['file pattern'], { value: 'automake_YYYY-MM-DD_PID.log', source: 'default' });
+    assert.deepEqual(rows['file pattern'], { value: 'automake_YYYY-MM-DD_PID[-N].log', source: 'default' });
     assert.deepEqual(rows.redaction, { value: 'off', source: 'environment (AUTOMAKE_LOG_REDACT)' });
   });
 

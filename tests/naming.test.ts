@@ -28,6 +28,14 @@ test('logFileName is automake_YYYY-MM-DD_PID.log with zero-padded month and day'
   assert.equal(logFileName(new Date(2031, 10, 30, 0, 0, 0), 123456), 'automake_2031-11-30_123456.log');
 });
 
+test('logFileName with a sequence of 2 or more is the -N name a session takes when the plain one is taken; 1 is the plain name', () => {
+  const date = new Date(2024, 0, 5, 12, 0, 0);
+  assert.equal(logFileName(date, 1, 'automake', 2), 'automake_2024-01-05_1-2.log');
+  assert.equal(logFileName(date, 1, 'automake', 1000), 'automake_2024-01-05_1-1000.log');
+  assert.equal(logFileName(date, 1, 'automake', 1), 'automake_2024-01-05_1.log');
+  for (const sequence of [0, -1, 1.5, Number.NaN]) assert.throws(() => logFileName(date, 1, 'automake', sequence), /"sequence" must be a positive integer/);
+});
+
 test('logFileName zero-pads a year below 1000 to four digits', () => {
   const date = new Date(2000, 1, 3);
   date.setFullYear(987);

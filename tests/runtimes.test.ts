@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { before, describe, test, type TestContext } from 'node:test';
 
 import { fixture, ROOT, startChild, type ChildOptions, type RunningChild } from './helpers/child.ts';
-import { deadPid, onlyLogFile, tempDir } from './helpers/log-files.ts';
+import { deadPid, endLine, headerLine, onlyLogFile, tempDir } from './helpers/log-files.ts';
 import { fileLines, sequenceOf, sequenceProblem } from './helpers/records.ts';
 import { installTool, TOOL_CACHE, TOOLS, type Installed, type Tool } from './helpers/tools.ts';
 
@@ -193,14 +193,16 @@ describe('Deno 2 with no permission beyond the log directory', () => {
     assert.ok(fs.existsSync(running), `the running session's log is kept: ${result.stdout}`);
   });
 
-  // Deno lets a program read /proc only with --allow-all; --allow-run lets it ask kill(pid, 0).
-  test('given --allow-run as well, the pruner deletes an ended session\'s old log and keeps a running one\'s', async (t) => {
+  // Deno lets a program read /proc only with --allow-all, so it cannot tell where a
+  // session ran (docs/design.md §12); a log's own end record still says it ended.
+  test('given --allow-run as well, the pruner deletes an ended session\'s old log (by its end record) and keeps a running one\'s', async (t) => {
     const installed = await installTool(TOOLS.deno);
     if (!('path' in installed)) return t.skip(installed.skip);
     const { project, logDir } = loneProject(t);
     const running = path.join(logDir, `automake_2020-01-01_${process.pid}.log`);
     const ended = path.join(logDir, `automake_2020-01-01_${deadPid()}.log`);
-    for (const file of [running, ended]) fs.writeFileSync(file, 'a session\n');
+    fs.writeFileSync(running, headerLine(process.pid) + 'a session\n');
+    fs.writeFileSync(ended, headerLine(deadPid()) + 'a session\n' + endLine());
     const child = path.join(project, 'prune.ts');
     fs.writeFileSync(child, PRUNE_CHILD);
     const argv = [installed.path, 'run', '--allow-env', `--allow-read=${logDir}`, `--allow-write=${logDir}`, '--allow-run', child, logDir];

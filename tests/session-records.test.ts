@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 
 import { fixture, runNode } from './helpers/child.ts';
@@ -68,10 +69,15 @@ test('SIGKILL leaves no end record: the log ends with what was written before it
   assert.match(records.at(-1)!, / - WARNING - about to end$/);
 });
 
-test('the header names the process: pid, ppid, argv, cwd, node, platform, host, then the header option\'s fields', async (t) => {
+test('the header names the process and where it runs: pid, ppid, argv, cwd, node, platform, host, boot, PID namespace, start, then the header option\'s fields', async (t) => {
   const { result, records } = await end(t, 'return');
   const fields = fieldsOf(records[0]);
-  assert.deepEqual(Object.keys(fields), ['pid', 'ppid', 'argv', 'cwd', 'node', 'platform', 'host', 'app', 'version']);
+  assert.deepEqual(Object.keys(fields), ['pid', 'ppid', 'argv', 'cwd', 'node', 'platform', 'host', 'bootId', 'pidNamespace', 'processStart', 'app', 'version']);
+  assert.equal(fields.bootId, fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+  assert.equal(fields.pidNamespace, fs.readlinkSync('/proc/self/ns/pid'), 'a child of this test, in its PID namespace');
+  const started = Date.parse(String(fields.processStart));
+  assert.ok(started <= Date.parse(records[0].slice(0, 10) + 'T' + records[0].slice(11, 23).replace(',', '.')) + 1000, 'the process started before its header');
+  assert.ok(started >= Date.now() - 60_000, `started within the last minute: ${String(fields.processStart)}`);
   assert.equal(fields.ppid, process.pid, 'its parent is this test');
   assert.equal(typeof fields.pid, 'number');
   assert.match(String(fields.argv), /ending\.ts return /);

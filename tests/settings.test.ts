@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { defaultLogDir, getLogger, initLogging, type LoggingOptions } from '../lib/logging.ts';
-import { deadPid, tempDir } from './helpers/log-files.ts';
+import { deadPid, headerLine, tempDir } from './helpers/log-files.ts';
 import { bodyLines, fileLines, TIMESTAMP_START } from './helpers/records.ts';
 import { levelsAndMessages, withSession } from './helpers/session.ts';
 
@@ -72,8 +72,9 @@ test('level: the default is INFO', async (t) => {
 
 /** A matching log file of a dead session, created a few ms before the test goes on. */
 async function plantOldLog(dir: string): Promise<string> {
-  const file = path.join(dir, `automake_2024-01-01_${deadPid()}.log`);
-  fs.writeFileSync(file, 'old\n');
+  const pid = deadPid();
+  const file = path.join(dir, `automake_2024-01-01_${pid}.log`);
+  fs.writeFileSync(file, headerLine(pid) + 'old\n');
   await delay(20);
   return file;
 }

@@ -99,14 +99,15 @@ test('past the cap plus 1 MiB nothing lands, ERROR records included, and every l
   assert.equal(run.dropped, (infos - run.infos.length) + (errorFlood - run.flood.length) + endLost);
 });
 
-test("a reused PID's earlier content counts toward the cap: past it from the start, only ERROR records land", async (t) => {
+test("a reused PID's full file at the name is left as it is: the new session starts in -2 with its whole budget", async (t) => {
   const cap = 64 * KIB;
   const run = await flood(t, cap, 100, 3, 0, cap + 10);
-  assert.equal(run.infos.length, 0, 'no INFO record');
+  assert.match(path.basename(run.file), /_\d+-2\.log$/);
+  assert.equal(fs.statSync(run.file.replace(/-2\.log$/, '.log')).size, cap + 10, 'the earlier file is untouched');
+  assert.deepEqual(run.infos, upTo(100), 'every INFO record');
   assert.deepEqual(run.errors, upTo(3));
-  assert.equal(run.lines.filter((line) => SIZE_LIMIT_RECORD.test(line)).length, 1);
-  assert.equal(run.dropped, 100);
-  assert.ok(fs.statSync(run.file).size <= cap + MIB);
+  assert.equal(run.lines.filter((line) => SIZE_LIMIT_RECORD.test(line)).length, 0);
+  assert.equal(run.dropped, 0);
 });
 
 test('an unlimited session (Infinity) writes everything and drops nothing', async (t) => {
