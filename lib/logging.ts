@@ -1326,14 +1326,8 @@ const IDLE_ENDED_MS = 5 * 60_000;
  * ask `isSessionRunning`.
  */
 export function isSessionAlive(pid: number, file?: LogFileStats): boolean {
-  return isRunningProcess(pid, file, null);
-}
-
-/** `isSessionAlive`, given the PIDs known to exist when the caller has read them (`runningPids`). */
-function isRunningProcess(pid: number, file: LogFileStats | undefined, pids: Set<number> | null): boolean {
   // kill(0) would signal our own process group and always succeed.
-  if (!Number.isSafeInteger(pid) || pid <= 0 || pid > MAX_PID) return false;
-  if (!(pids === null ? pidExists(pid) : pids.has(pid))) return false;
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid > MAX_PID || !pidExists(pid)) return false;
   if (file === undefined) return true;
   // A session writes its log as it opens it, so it started before the file's
   // mtime; a process that started later only reuses the PID (after a reboot,
@@ -1356,10 +1350,6 @@ function isRunningProcess(pid: number, file: LogFileStats | undefined, pids: Set
  * last bytes, so ask only about logs about to be deleted or shown.
  */
 export function isSessionRunning(filePath: string, stats: LogFileStats): boolean {
-  return isRunningSession(filePath, stats, null);
-}
-
-function isRunningSession(filePath: string, stats: LogFileStats, pids: Set<number> | null): boolean {
   if (isOwnFile(stats)) return true;
   const ends = readLogEnds(filePath, stats);
   // Gone: another process deleted it first, which the caller counts as deleted.
@@ -1369,7 +1359,7 @@ function isRunningSession(filePath: string, stats: LogFileStats, pids: Set<numbe
   const olderHeader = place?.bootId === undefined && place?.pidNamespace === undefined;
   if (place?.host !== undefined && place.host === here.host
       && (olderHeader || (place.bootId === here.bootId && place.pidNamespace === here.pidNamespace))) {
-    return isRunningProcess(pidOfLogName(filePath), stats, pids);
+    return isSessionAlive(pidOfLogName(filePath), stats);
   }
   return Date.now() - stats.mtimeMs < IDLE_ENDED_MS;
 }
@@ -1595,26 +1585,6 @@ function holdsOpen(pid: number, file: LogFileStats): boolean {
   return false;
 }
 
-/**
- * The PIDs running on this host, read from /proc in one go. Asking kill(pid, 0)
- * for each ended session costs a thrown exception per file, which took as long
- * as the unlinks themselves. Null where /proc may not show every process (not
- * Linux, no /proc, or hidepid hiding PID 1): then each PID is asked with kill.
- */
-function runningPids(): Set<number> | null {
-  if (process.platform !== 'linux' || !procShowsOurPids()) return null;
-  try {
-    const pids = new Set<number>();
-    for (const name of fs.readdirSync('/proc')) {
-      const pid = Number(name);
-      if (Number.isSafeInteger(pid) && pid > 0) pids.add(pid);
-    }
-    return pids.has(1) ? pids : null;
-  } catch {
-    return null;
-  }
-}
-
 const LSTAT_OPTIONS = { throwIfNoEntry: false } as const;
 
 /** A log the age rule kept, which the disk budget may still delete if its session has ended. */
@@ -1654,13 +1624,6 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
     if (code !== 'ENOENT' && code !== 'ENOTDIR') report.errors.push({ file: dir, code, message: errorMessage(error) });
     return report;
   }
-  // Read when first needed: a prune that deletes nothing needs none.
-  let running: Set<number> | null | undefined;
-  /** Rule 4, the one test of a running session (§12), for the age rule and the budget alike. */
-  const isRunning = (file: string, stats: LogFileStats): boolean => {
-    if (running === undefined) running = runningPids();
-    return isRunningSession(file, stats, running);
-  };
   /** Deletes one log; true when it is gone, by our hand (reported) or by another process's first. */
   const remove = (file: string, size: number): boolean => {
     try {
@@ -1691,7 +1654,7 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
     }
     if (stats === undefined || !stats.isFile()) continue;
     // Old when strictly older than the retention; a time in the future is never old.
-    if (now > pruneDueTime(logFileTime(stats), retentionDays) && !isRunning(file, stats)) {
+    if (now > pruneDueTime(logFileTime(stats), retentionDays) && !isSessionRunning(file, stats)) {
       // One that could not be deleted still takes its room.
       if (!remove(file, stats.size)) {
         report.totalBytes += stats.size;
@@ -1711,7 +1674,7 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
     report.totalBytes = undeletableBytes + logs.reduce((sum, log) => sum + log.size, 0);
     return logs;
   };
-  if (hasBudget) applyDiskBudget(dir, listKept, budget, report, isRunning, remove, dryRun);
+  if (hasBudget) applyDiskBudget(dir, listKept, budget, report, remove, dryRun);
   return report;
 }
 
@@ -1756,7 +1719,6 @@ function applyDiskBudget(
   listLogs: () => KeptLog[],
   budget: { maxTotalBytes: number; minFreeBytes: number },
   report: PruneReport,
-  isRunning: (file: string, stats: LogFileStats) => boolean,
   remove: (file: string, size: number) => boolean,
   dryRun: boolean,
 ): void {
@@ -1768,7 +1730,7 @@ function applyDiskBudget(
   const logs = listLogs().sort((a, b) => a.time - b.time || (a.file < b.file ? -1 : 1));
   for (const log of logs) {
     if (!overBudget()) return;
-    if (isRunning(log.file, log.stats) || !remove(log.file, log.size)) continue;
+    if (isSessionRunning(log.file, log.stats) || !remove(log.file, log.size)) continue;
     report.kept--;
     report.totalBytes -= log.size;
     // Measured again rather than added up: other processes may be deleting too.
