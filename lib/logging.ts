@@ -28,37 +28,20 @@ export type LogExtra = Record<string, unknown> | Error;
 /** The `redact` option: on, off, or on with extra key names and patterns (design §8). */
 export type RedactOption = boolean | { keys?: string[]; patterns?: RegExp[] };
 
-/** Options of `initLogging`. An option wins over its environment variable (ENV_VARIABLES), which wins over the default. */
+/** Options of `initLogging`; an option wins over its environment variable (ENV_VARIABLES), which wins over the default
+ * (docs/design.md §1): `dir` (`defaultLogDir()`), `level` (`INFO`, any case), `retentionDays` (7; `Infinity` turns pruning off),
+ * `format` (`text`), `prefix` (`automake`), `maxRecordBytes` (1 MiB, at least 1 KiB), `maxSessionBytes` (an eighth of
+ * `maxTotalBytes`), `maxTotalBytes` (10% of the file system, 16 MiB to 1 GiB), `minFreeBytes` (the smaller of 1 GiB and 5% of
+ * it; 0: no rule), `env` (`process.env`), `header` (fields for the first record), `redact` (on; `false`, or `{ keys, patterns }`
+ * to add to it, §8). */
 export interface LoggingOptions {
-  /** Log directory; default `defaultLogDir()`. */
-  dir?: string;
-  /** Lowest level written, case-insensitive; default `INFO`. */
-  level?: string;
-  /** Days a log of an ended session is kept; `Infinity` disables pruning; default 7. */
-  retentionDays?: number;
-  /** Record format; default `text`. */
-  format?: LogFormat;
-  /** File name prefix; default `automake`. */
-  prefix?: string;
-  /** Bytes one record may take, at least 1 KiB; a longer one is cut and says so; default 1 MiB. */
-  maxRecordBytes?: number;
-  /** Bytes a session's file may reach before records below ERROR are dropped; default one eighth of `maxTotalBytes`. */
-  maxSessionBytes?: number;
-  /** Bytes the logs may add up to before the oldest ended sessions' go; default 10% of the file system, 16 MiB to 1 GiB. */
-  maxTotalBytes?: number;
-  /** Free bytes the pruner keeps on the file system; 0: no rule; default the smaller of 1 GiB and 5% of the file system. */
-  minFreeBytes?: number;
-  /** Environment to read the variables from; default `process.env`. */
-  env?: Record<string, string | undefined>;
-  /** Extra fields for the session's first record (an application's version, say); default none. */
-  header?: Record<string, unknown>;
-  /** Secrets replaced by `[REDACTED]` (§8): `false` turns it off; an object adds key names and patterns; default on. */
-  redact?: RedactOption;
+  dir?: string; level?: string; retentionDays?: number; format?: LogFormat; prefix?: string; maxRecordBytes?: number;
+  maxSessionBytes?: number; maxTotalBytes?: number; minFreeBytes?: number; env?: Record<string, string | undefined>;
+  header?: Record<string, unknown>; redact?: RedactOption;
 }
 
 /** Where a setting's value came from. */
 export type SettingSource = 'option' | 'environment' | 'default';
-
 /** A resolved setting; `variable` is the environment variable it came from or whose text, `rejected`, was not valid. */
 export interface Setting<T> { value: T; source: SettingSource; variable?: string; rejected?: string }
 
@@ -69,11 +52,7 @@ export interface LogSettings {
   redact: Setting<boolean>;
 }
 
-/**
- * Options of `pruneOldLogs`: `retentionDays` (default 7), `prefix` (`automake`), `now` (epoch ms,
- * default `Date.now()`), `dryRun` (delete nothing, list what would go), and the disk budget
- * applied after the age rule, `maxTotalBytes` (default `Infinity`) and `minFreeBytes` (default 0).
- */
+/** Options of `pruneOldLogs`: `retentionDays` (7), `prefix`, `now` (epoch ms), `dryRun`; the budget after the age rule, `maxTotalBytes` (Infinity), `minFreeBytes` (0). */
 export interface PruneOptions { retentionDays?: number; prefix?: string; now?: number; dryRun?: boolean; maxTotalBytes?: number; minFreeBytes?: number }
 
 /** What a prune did: full paths deleted, matching regular files kept, per-file errors, bytes deleted and bytes left. */
@@ -82,17 +61,12 @@ export interface PruneReport { deleted: string[]; kept: number; errors: { file: 
 /** A named logger. `warn` is an alias of `warning`; `log` takes the level by name, as Python's `Logger.log`. */
 export interface Logger {
   readonly name: string;
-  debug(message: string, extra?: LogExtra): void;
-  info(message: string, extra?: LogExtra): void;
-  warning(message: string, extra?: LogExtra): void;
-  warn(message: string, extra?: LogExtra): void;
-  error(message: string, extra?: LogExtra): void;
-  critical(message: string, extra?: LogExtra): void;
+  debug(message: string, extra?: LogExtra): void; info(message: string, extra?: LogExtra): void;
+  warning(message: string, extra?: LogExtra): void; warn(message: string, extra?: LogExtra): void;
+  error(message: string, extra?: LogExtra): void; critical(message: string, extra?: LogExtra): void;
   log(level: LevelName, message: string, extra?: LogExtra): void;
-  /**
-   * Each line of `text` (a string, or UTF-8 bytes as read from a pipe, not kept past the call) as a
-   * record of its own, all with one timestamp; a final newline starts no empty line. `exec` relays output so.
-   */
+  /** Each line of `text` (a string, or UTF-8 bytes as read from a pipe, not kept past the call) as a record of its own, all with
+   * one timestamp; a final newline starts no empty line. `exec` relays output so. */
   lines(level: LevelName, text: string | Uint8Array): void;
   /** Whether a record at `level` would be written now. */
   isEnabledFor(level: LevelName): boolean;
@@ -100,13 +74,10 @@ export interface Logger {
   child(name: string): Logger;
 }
 
-/**
- * The open session returned by `initLogging` (docs/design.md §1): its file, root logger (`automake`),
- * startup prune report, records `dropped` (size limit, write failure; normally 0), settings, and one
- * warning per environment value ignored; `highestLevel` is the highest level loggers wrote, the
- * session's own records aside. `close()` writes the end record with `exitCode` (default
- * `process.exitCode`, else 0), closes the file and detaches; it never rejects.
- */
+/** The open session returned by `initLogging` (docs/design.md §1): its file, root logger (`automake`), startup prune report,
+ * records `dropped` (size limit, write failure; normally 0), settings, and one warning per environment value ignored;
+ * `highestLevel` is the highest level loggers wrote, the session's own records aside. `close()` writes the end record with
+ * `exitCode` (default `process.exitCode`, else 0), closes the file and detaches; it never rejects. */
 export interface LogSession {
   readonly filePath: string; readonly logger: Logger; readonly pruned: PruneReport; readonly dropped: number;
   readonly settings: LogSettings; readonly warnings: readonly string[]; readonly highestLevel: LevelName | undefined;
@@ -197,16 +168,13 @@ function parseRetention(text: string): number | undefined {
   return days > 0 && (days === Infinity || Number.isFinite(days)) ? days : undefined;
 }
 
-// A user pattern may repeat without bound this many times: backtracking can cost
-// a slice's length (USER_PATTERN_SLICE) to the power of their number.
+// A user pattern may repeat without bound this many times: backtracking can cost a slice's length (USER_PATTERN_SLICE) to the
+// power of their number.
 const MAX_UNBOUNDED_REPETITIONS = 3;
 
-/**
- * Why a user pattern could backtrack without practical bound, or undefined: a
- * repeated group that holds a repetition, an alternation or a group (`(a+)+$`,
- * `(a|aa)*$`: exponential), or more than MAX_UNBOUNDED_REPETITIONS of `*`, `+`,
- * `{n,}` (`a*a*a*a*b`: a high power). Escapes and classes are read as one character.
- */
+/** Why a user pattern could backtrack without practical bound, or undefined: a repeated group that holds a repetition, an
+ * alternation or a group (`(a+)+$`, `(a|aa)*$`: exponential), or more than MAX_UNBOUNDED_REPETITIONS of `*`, `+`, `{n,}`
+ * (`a*a*a*a*b`: a high power). Escapes and classes are read as one character. */
 function backtrackingRisk(source: string): string | undefined {
   const plain = source.replace(/\\./g, '_').replace(/\[[^\]]*\]/g, '_');
   if (/\([^()]*(?:[*+|}]|\([^()]*\))[^()]*\)(?:[*+]|\{\d*,?\d*\})/.test(plain)) {
@@ -237,16 +205,11 @@ function checkRedact(value: unknown): void {
   }
 }
 
-const KIB = 1024;
-const MIB = 1024 * KIB;
-const GIB = 1024 * MIB;
+const KIB = 1024, MIB = 1024 * KIB, GIB = 1024 * MIB;
 const SIZE_UNITS: Readonly<Record<string, number>> = { K: KIB, M: MIB, G: GIB, T: 1024 * GIB };
 
-/**
- * Parses a size as the environment gives it: a whole number of bytes with an
- * optional `K`, `M`, `G` or `T` (powers of 1024, case-insensitive, `KiB` and `MB`
- * spellings accepted), or `unlimited` (Infinity). `undefined` when it is not one.
- */
+/** Parses a size as the environment gives it: a whole number of bytes with an optional `K`, `M`, `G` or `T` (powers of 1024,
+ * case-insensitive, `KiB` and `MB` spellings accepted), or `unlimited` (Infinity). `undefined` when it is not one. */
 export function parseSize(text: string): number | undefined {
   const upper = text.trim().toUpperCase();
   if (upper === 'UNLIMITED') return Infinity;
@@ -271,16 +234,11 @@ function checkSize(value: unknown, what: string, min = 0): number {
 
 // A record's head and the note of its bound take a few hundred bytes: below this no room is left for the message.
 const MIN_RECORD_BYTES = KIB;
-// journald's rule for its own budget, with smaller bounds: logs may take 10% of
-// the file system (SystemMaxUse: 10%, at most 4 GiB; ours at least 16 MiB, at most
-// 1 GiB), and 5% of it, at most 1 GiB, is kept free (SystemKeepFree: 15%, at most
-// 4 GiB; journald answers for the whole system's logs, we for one tool's). One
-// session may take an eighth: eight runaway sessions fill the budget, one cannot.
-const TOTAL_SHARE = 0.1;
-const TOTAL_FLOOR = 16 * MIB;
-const FREE_SHARE = 0.05;
-const BUDGET_CEILING = GIB;
-const SESSIONS_PER_BUDGET = 8;
+// journald's rule for its own budget, with smaller bounds: logs may take 10% of the file system (SystemMaxUse: 10%, at most 4
+// GiB; ours at least 16 MiB, at most 1 GiB), and 5% of it, at most 1 GiB, is kept free (SystemKeepFree: 15%, at most 4 GiB;
+// journald answers for the whole system's logs, we for one tool's). One session may take an eighth: eight runaway sessions fill
+// the budget, one cannot.
+const TOTAL_SHARE = 0.1, TOTAL_FLOOR = 16 * MIB, FREE_SHARE = 0.05, BUDGET_CEILING = GIB, SESSIONS_PER_BUDGET = 8;
 
 /** The size and free bytes of the file system `dir` is (or will be) on; undefined where statfs fails or is missing. */
 function fileSystemSpace(dir: string): { size: number; free: number } | undefined {
@@ -296,12 +254,9 @@ function fileSystemSpace(dir: string): { size: number; free: number } | undefine
   }
 }
 
-/**
- * The default budget for logs in `dir`, from its file system's size: in whole
- * MiB, or whole KiB for a share under 1 MiB (so a file system under 20 MiB still
- * keeps some space free). Where it cannot be measured: the largest budget the
- * rule ever gives, and no free-space rule, which could not be checked either.
- */
+/** The default budget for logs in `dir`, from its file system's size: in whole MiB, or whole KiB for a share under 1 MiB (so a
+ * file system under 20 MiB still keeps some space free). Where it cannot be measured: the largest budget the rule ever gives,
+ * and no free-space rule, which could not be checked either. */
 function defaultBudget(dir: string): { maxTotalBytes: number; minFreeBytes: number } {
   const size = fileSystemSpace(dir)?.size;
   if (size === undefined) return { maxTotalBytes: BUDGET_CEILING, minFreeBytes: 0 };
@@ -327,9 +282,7 @@ function checkOptions(options: LoggingOptions): void {
   if (format !== undefined && format !== 'text' && format !== 'json') throw new TypeError(`"format" must be "text" or "json": received ${describe(format)}`);
   if (options.prefix !== undefined) checkPrefix(options.prefix);
   if (options.maxRecordBytes !== undefined) checkSize(options.maxRecordBytes, '"maxRecordBytes"', MIN_RECORD_BYTES);
-  for (const name of ['maxSessionBytes', 'maxTotalBytes', 'minFreeBytes'] as const) {
-    if (options[name] !== undefined) checkSize(options[name], `"${name}"`);
-  }
+  for (const name of ['maxSessionBytes', 'maxTotalBytes', 'minFreeBytes'] as const) if (options[name] !== undefined) checkSize(options[name], `"${name}"`);
   const plain = typeof header === 'object' && header !== null && [Object.prototype, null].includes(Object.getPrototypeOf(header));
   if (header !== undefined && !plain) throw new TypeError(`"header" must be a plain object of fields: received ${describe(header)}`);
   if (options.redact !== undefined) checkRedact(options.redact);
@@ -338,11 +291,8 @@ function checkOptions(options: LoggingOptions): void {
 /** The settings in force, and a warning for each environment value that was ignored. */
 export interface ResolvedSettings { settings: LogSettings; warnings: string[] }
 
-/**
- * Resolves the settings: an option wins over its environment variable, which
- * wins over the default. Bad environment values fall back to the default and
- * come back as warnings, to be logged as the session's first records.
- */
+/** Resolves the settings: an option wins over its environment variable, which wins over the default. Bad environment values fall
+ * back to the default and come back as warnings, to be logged as the session's first records. */
 export function resolveSettings(options: LoggingOptions = {}): ResolvedSettings {
   checkOptions(options);
   const env = options.env ?? process.env;
@@ -386,16 +336,13 @@ export const LEVEL_VALUES: Readonly<Record<LevelName, number>> = Object.freeze({
 const LEVEL_NAMES: Readonly<Record<number, LevelName>> = { 10: 'DEBUG', 20: 'INFO', 30: 'WARNING', 40: 'ERROR', 50: 'CRITICAL' };
 /** pino's numbers, which JSON records carry, so that pino-pretty and log shippers read them as they are. */
 export const PINO_LEVELS: Readonly<Record<LevelName, number>> = Object.freeze({ DEBUG: 20, INFO: 30, WARNING: 40, ERROR: 50, CRITICAL: 60 });
-// Causes and aggregated errors can form cycles; this deep, and this many
-// errors in one record, are plenty to find the origin.
+// Causes and aggregated errors can form cycles; this deep, and this many errors in one record, are plenty to find the origin.
 const MAX_ERROR_DEPTH = 5;
 const MAX_ERRORS = 20;
 
-// Control characters other than tab and newline could drive a terminal that
-// `cat`s the log (ESC starts ANSI sequences; U+009B is a one-character CSI).
-// The writer escapes them in each chunk it writes: our own parts of a record
-// hold none, and redaction has seen the text as logged. JSON.stringify escapes
-// C0 already, but leaves DEL and C1 raw.
+// Control characters other than tab and newline could drive a terminal that `cat`s the log (ESC starts ANSI sequences; U+009B is
+// a one-character CSI). The writer escapes them in each chunk it writes: our own parts of a record hold none, and redaction has
+// seen the text as logged. JSON.stringify escapes C0 already, but leaves DEL and C1 raw.
 const CONTROL_CHARS_TEXT = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 const CONTROL_CHARS_JSON = /[\x7f-\x9f]/g;
 // Every continuation line starts with this, so no message can start a line that looks like a record.
@@ -424,8 +371,8 @@ function localDate(date: Date): string {
   return `${String(date.getFullYear()).padStart(4, '0')}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())}`;
 }
 
-// Formatting a Date costs far more than a record; the seconds part changes at
-// most once a second, and records logged in a burst share their millisecond.
+// Formatting a Date costs far more than a record; the seconds part changes at most once a second, and records logged in a burst
+// share their millisecond.
 let cachedSecond = NaN;
 let cachedSecondText = '';
 let cachedMs = NaN;
@@ -513,8 +460,8 @@ function stringifyValue(value: unknown): string {
   return 'json' in result ? result.json : result.placeholder;
 }
 
-// As in Go's slog text handler: quote a key or value that would not read back
-// as one token (empty, or holding a space, "=", a quote or a control character).
+// As in Go's slog text handler: quote a key or value that would not read back as one token (empty, or holding a space, "=", a
+// quote or a control character).
 const NEEDS_QUOTING = /[\s="\x00-\x1f\x7f-\x9f]/;
 
 function quoteIfNeeded(text: string): string {
@@ -526,8 +473,8 @@ function fieldValue(key: string, value: unknown): unknown {
   return rules !== null && isSensitiveKey(rules, key) ? REDACTED : value;
 }
 
-// Fields a JSON record always has; an extra field with one of these names is
-// written with a trailing underscore rather than shadow it.
+// Fields a JSON record always has; an extra field with one of these names is written with a trailing underscore rather than
+// shadow it.
 const JSON_CORE_FIELDS = new Set(['level', 'time', 'pid', 'name', 'msg']);
 
 /** The parts of a record that depend only on the logger and the level, per level value; `json[0]` follows the time. */
@@ -580,16 +527,12 @@ function truncationNote(bytes: number): string {
   return `… [truncated ${bytes} bytes]`;
 }
 
-/**
- * `record` (escaped, without its newline) within `maxBytes` of UTF-8: whole when
- * it fits, else cut on a character boundary and ended by the truncation note. A
- * JSON record is cut inside a string value and closed again, so it stays JSON.
- */
+/** `record` (escaped, without its newline) within `maxBytes` of UTF-8: whole when it fits, else cut on a character boundary and
+ * ended by the truncation note. A JSON record is cut inside a string value and closed again, so it stays JSON. */
 function boundRecord(record: string, maxBytes: number, json: boolean): string {
   const bytes = Buffer.from(record, 'utf8');
   if (bytes.length <= maxBytes) return record;
-  // Room for the note (its number has no more digits than the record's size)
-  // and, in JSON, the closing quote and brackets.
+  // Room for the note (its number has no more digits than the record's size) and, in JSON, the closing quote and brackets.
   const noteBytes = Buffer.byteLength(truncationNote(bytes.length));
   for (let reserve = json ? 32 : 0; ;) {
     let cut = Math.max(0, maxBytes - noteBytes - reserve);
@@ -604,12 +547,9 @@ function boundRecord(record: string, maxBytes: number, json: boolean): string {
   }
 }
 
-/**
- * The longest start of `json` (a JSON object cut short) that ends inside a
- * string value, and the brackets that close what it opened: the caller adds the
- * note and the closing quote. A cut in a key or between values goes back to the
- * end of the last string value before it.
- */
+/** The longest start of `json` (a JSON object cut short) that ends inside a string value, and the brackets that close what it
+ * opened: the caller adds the note and the closing quote. A cut in a key or between values goes back to the end of the last
+ * string value before it. */
 function closeJsonCut(json: string): { text: string; closers: string } {
   const stack: string[] = [];
   let expectKey = false;
@@ -644,10 +584,9 @@ function closeJsonCut(json: string): { text: string; closers: string } {
 /** What replaces a secret. */
 const REDACTED = '[REDACTED]';
 
-// A key is sensitive when, lower-cased with `_` and `-` removed, it ends with one
-// of these or is one of the short names (`db_password`, `refreshToken`,
-// `OPENAI_API_KEY`, `AccountKey`; not `author`, `max_tokens`, `tokens_used`), or
-// is in upper-case environment style and ends in `_KEY`, `_PASS` or `_PWD`.
+// A key is sensitive when, lower-cased with `_` and `-` removed, it ends with one of these or is one of the short names
+// (`db_password`, `refreshToken`, `OPENAI_API_KEY`, `AccountKey`; not `author`, `max_tokens`, `tokens_used`), or is in upper-case
+// environment style and ends in `_KEY`, `_PASS` or `_PWD`.
 const SENSITIVE_KEY_ENDINGS = [
   'password', 'passwd', 'passphrase', 'secret', 'token', 'apikey', 'accesskey', 'privatekey', 'secretkey', 'signingkey',
   'encryptionkey', 'accountkey', 'sharedaccesskey', 'signature', 'authorization', 'cookie', 'credential', 'credentials', 'sessionid',
@@ -658,9 +597,8 @@ const ENV_STYLE_SECRET_KEY = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_(?:KEY|PASS|PWD)$/;
 const KEY_CACHE_LIMIT = 10_000;
 // What a sensitive key's value may be without being a secret: nothing, or a word for nothing.
 const NOT_SECRETS = new Set(['', 'none', 'null', 'nil', 'undefined', 'true', 'false', REDACTED.toLowerCase()]);
-// User patterns run on slices of at most this many characters (cut at a line end
-// or space where there is one), so that one that backtracks badly has a bounded
-// input; one that has taken this long in all is dropped, with a WARNING.
+// User patterns run on slices of at most this many characters (cut at a line end or space where there is one), so that one that
+// backtracks badly has a bounded input; one that has taken this long in all is dropped, with a WARNING.
 const USER_PATTERN_SLICE = 256;
 const USER_PATTERN_BUDGET_MS = 200;
 
@@ -670,12 +608,9 @@ interface RedactState { inPrivateKey: boolean }
 /** Records a secret found at `from` … `to` of the text a rule searches, and what replaces it. */
 type Edit = (from: number, to: number, replacement: string) => void;
 
-/**
- * One rule of §8. `gate` is a cheap literal test that every match of the rule
- * passes: the rule searches a text only when its gate holds. There is no other
- * pre-check, so a rule added to RULES (or a user pattern, or a token format
- * added to TOKEN_FORMATS) runs wherever its own gate says it may match.
- */
+/** One rule of §8. `gate` is a cheap literal test that every match of the rule passes: the rule searches a text only when its
+ * gate holds. There is no other pre-check, so a rule added to RULES (or a user pattern, or a token format added to
+ * TOKEN_FORMATS) runs wherever its own gate says it may match. */
 interface Rule {
   readonly gate: (text: string, state: RedactState) => boolean;
   readonly find: (text: string, edit: Edit, redactor: Redactor, state: RedactState) => void;
@@ -714,27 +649,28 @@ function keyBefore(text: string, end: number): string {
   return start < end && isWordChar(first) && !(first >= 0x30 && first <= 0x39) ? text.slice(start, end) : '';
 }
 
-// Between a key and its value: `key=`, `key = ` (INI files), `key: `, `"key": `
-// or `"key":` (quotes maybe escaped), `--key `. The key is read back in code.
+// Between a key and its value: `key=`, `key = ` (INI files), `key: `, `"key": ` or `"key":` (quotes maybe escaped), `--key `. The
+// key is read back in code.
 const KEY_SEPARATOR = /=|:[ \t]|["']:|--(?=[A-Za-z_])/g;
 
 /** A key, where its value starts, whether prose may follow it (`key: `), and a quote opened before it, which ends the value. */
 interface KeyAt { key: string; valueStart: number; prose: boolean; quote: string }
 
+/** Where the blanks (spaces, tabs) from `at` on end. */
+function afterBlanks(text: string, at: number): number {
+  while (text[at] === ' ' || text[at] === '\t') at++;
+  return at;
+}
+
 /** The key a separator found by KEY_SEPARATOR belongs to; undefined when it has none. */
 function keyOfSeparator(text: string, at: number, separator: string): KeyAt | undefined {
   const first = separator[0];
-  let valueStart = at + separator.length;
-  const skipSpaces = () => {
-    while (text[valueStart] === ' ' || text[valueStart] === '\t') valueStart++;
-  };
   if (first === '-') {
     // `--key value`: not inside a word (`a--b c`); the value follows spaces and is no flag.
     if (isWordChar(text.charCodeAt(at - 1), true) && text[at - 1] !== '.') return undefined;
     let keyEnd = at + 2;
     while (keyEnd < text.length && isWordChar(text.charCodeAt(keyEnd), true)) keyEnd++;
-    valueStart = keyEnd;
-    skipSpaces();
+    const valueStart = afterBlanks(text, keyEnd);
     if (valueStart === keyEnd || text[valueStart] === '-') return undefined;
     return { key: text.slice(at + 2, keyEnd), valueStart, prose: false, quote: '' };
   }
@@ -743,15 +679,13 @@ function keyOfSeparator(text: string, at: number, separator: string): KeyAt | un
     if (text[at + 1] === '=' || text[at + 1] === '>' || '=!<>'.includes(text[at - 1] ?? '')) return undefined;
     let keyEnd = at;
     while (text[keyEnd - 1] === ' ') keyEnd--;
-    if (keyEnd < at) skipSpaces();
     const key = keyBefore(text, keyEnd);
-    return key === '' ? undefined : { key, valueStart, prose: false, quote: '' };
+    return key === '' ? undefined : { key, valueStart: keyEnd < at ? afterBlanks(text, at + 1) : at + 1, prose: false, quote: '' };
   }
   if (first === ':') {
     const key = keyBefore(text, at);
     const quote = text[at - key.length - 1];
-    skipSpaces();
-    return key === '' ? undefined : { key, valueStart, prose: true, quote: quote === '"' || quote === "'" ? quote : '' };
+    return key === '' ? undefined : { key, valueStart: afterBlanks(text, at + 2), prose: true, quote: quote === '"' || quote === "'" ? quote : '' };
   }
   // `"key":`: the opening quote is the closing one, escaped when that is.
   const escaped = text[at - 1] === '\\';
@@ -759,15 +693,11 @@ function keyOfSeparator(text: string, at: number, separator: string): KeyAt | un
   const key = keyBefore(text, keyEnd);
   const open = keyEnd - key.length;
   if (key === '' || text[open - 1] !== first || (escaped && text[open - 2] !== '\\')) return undefined;
-  skipSpaces();
-  return { key, valueStart, prose: false, quote: '' };
+  return { key, valueStart: afterBlanks(text, at + 2), prose: false, quote: '' };
 }
 
-/**
- * The end of the value at `start`: quoted (`"…"`, `'…'`, `\"…\"`), or bare up to
- * a space, quote, `\`, `,`, `;` or `&`, less closing brackets it did not open
- * (`f(token=None)`). -1 for none, or an object or array, whose keys are looked at.
- */
+/** The end of the value at `start`: quoted (`"…"`, `'…'`, `\"…\"`), or bare up to a space, quote, `\`, `,`, `;` or `&`, less
+ * closing brackets it did not open (`f(token=None)`). -1 for none, or an object or array, whose keys are looked at. */
 function valueEnd(text: string, start: number): number {
   const c = text[start];
   if (c === '"' || c === "'") {
@@ -792,10 +722,9 @@ function valueEnd(text: string, start: number): number {
   return end > start ? end : -1;
 }
 
-// `Authorization: <scheme> <credentials>`: the scheme word stays (Bearer, Basic,
-// token, Bot, Digest, AWS4-HMAC-SHA256 …); so does `Bearer`/`Basic` before any
-// sensitive key's value. The credentials run to the quote the value is in, else
-// to the end of the line (Digest has many fields).
+// `Authorization: <scheme> <credentials>`: the scheme word stays (Bearer, Basic, token, Bot, Digest, AWS4-HMAC-SHA256 …); so does
+// `Bearer`/`Basic` before any sensitive key's value. The credentials run to the quote the value is in, else to the end of the
+// line (Digest has many fields).
 const SCHEME_WORD = /[A-Za-z][\w.+-]*[ ]+(?=\S)/y;
 const BEARER_OR_BASIC = /(?:bearer|basic)[ ]+(?=\S)/iy;
 
@@ -834,8 +763,7 @@ const KEY_VALUE_RULE: Rule = {
   },
 };
 
-// A bare `Bearer <token>`: 8 or more token characters, not all letters, so that
-// prose ("the Bearer of bad news") is left alone.
+// A bare `Bearer <token>`: 8 or more token characters, not all letters, so that prose ("the Bearer of bad news") is left alone.
 const BEARER_AT = /Bearer[ ]+((?=[A-Za-z0-9._~+/-]{8})(?=[A-Za-z]*[0-9._~+/-])[A-Za-z0-9._~+/-]+=*)/y;
 
 const BEARER_RULE: Rule = {
@@ -867,11 +795,10 @@ const URL_PASSWORD_RULE: Rule = {
   },
 };
 
-// Passwords given as command-line options, only after a client that reads one
-// there, on the same line within 256 characters (elsewhere `-p` and `-u` mean
-// other things: `mkdir -p`, `ssh -p 22`): `-p<password>` for MySQL and MariaDB
-// clients and sshpass; `-p <password>` for sshpass, `docker login` and its kin
-// and MongoDB's tools; `-a <password>` for redis-cli; curl's `-u user:password`.
+// Passwords given as command-line options, only after a client that reads one there, on the same line within 256 characters
+// (elsewhere `-p` and `-u` mean other things: `mkdir -p`, `ssh -p 22`): `-p<password>` for MySQL and MariaDB clients and sshpass;
+// `-p <password>` for sshpass, `docker login` and its kin and MongoDB's tools; `-a <password>` for redis-cli; curl's `-u
+// user:password`.
 const PASSWORD_OPTIONS: { client: RegExp; option: RegExp; afterColon?: boolean }[] = [
   { client: /\b(?:mysql\w*|mariadb(?:-\w+)?|sshpass)\b/, option: /-p(?=[^\s"'\\-])/y },
   { client: /\b(?:sshpass|(?:docker|podman|nerdctl|buildah|skopeo|helm)\b.*\blogin|mongo\w*)\b/, option: /-p[ ]+(?=[^\s"'\\-])/y },
@@ -883,22 +810,20 @@ const PASSWORD_OPTION_RULE: Rule = {
   gate: (text) => text.includes(' -'),
   find(text, edit) {
     for (let at = text.indexOf(' -'); at >= 0; at = text.indexOf(' -', at + 1)) {
-      const line = text.slice(Math.max(text.lastIndexOf('\n', at) + 1, at - 256), at);
-      const found = PASSWORD_OPTIONS.find(({ client, option }) => {
+      for (const { client, option, afterColon } of PASSWORD_OPTIONS) {
         option.lastIndex = at + 1;
-        return option.test(text) && client.test(line);
-      });
-      if (found === undefined) continue;
-      const end = valueEnd(text, found.option.lastIndex);
-      const start = found.afterColon ? text.indexOf(':', found.option.lastIndex) + 1 : found.option.lastIndex;
-      if (end > start && start > 0) edit(start, end, REDACTED);
+        if (!option.test(text) || !client.test(text.slice(Math.max(text.lastIndexOf('\n', at) + 1, at - 256), at))) continue;
+        const end = valueEnd(text, option.lastIndex);
+        const start = afterColon === true ? text.indexOf(':', option.lastIndex) + 1 : option.lastIndex;
+        if (end > start && start > 0) edit(start, end, REDACTED);
+        break;
+      }
     }
   },
 };
 
-// Provider token formats: the literal each starts with, what follows, and
-// whether the literal stays (a webhook's host). A token starts at a word
-// boundary; an ANSI colour code before it counts as one.
+// Provider token formats: the literal each starts with, what follows, and whether the literal stays (a webhook's host). A token
+// starts at a word boundary; an ANSI colour code before it counts as one.
 const TOKEN_FORMATS: readonly (readonly [prefix: string, rest: string, keepPrefix?: boolean])[] = [
   ['sk-', '[A-Za-z0-9_-]{20,}'], // OpenAI, Anthropic and other `sk-` API keys
   ['sk_live_', '[A-Za-z0-9]{16,}'], ['sk_test_', '[A-Za-z0-9]{16,}'], ['rk_live_', '[A-Za-z0-9]{16,}'], ['rk_test_', '[A-Za-z0-9]{16,}'], // Stripe
@@ -938,9 +863,8 @@ const TOKEN_RULE: Rule = {
   },
 };
 
-// Private keys: every line from a BEGIN … PRIVATE KEY line to its END line, in
-// one text or printed line by line across a logger's records (RedactState).
-// The lines' newlines stay, so a block of lines keeps its records.
+// Private keys: every line from a BEGIN … PRIVATE KEY line to its END line, in one text or printed line by line across a logger's
+// records (RedactState). The lines' newlines stay, so a block of lines keeps its records.
 const PEM_BEGIN = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/g;
 const PEM_END = /-----END [A-Z0-9 ]*PRIVATE KEY-----/g;
 
@@ -1000,11 +924,8 @@ const RULES: readonly Rule[] = [PRIVATE_KEY_RULE, KEY_VALUE_RULE, BEARER_RULE, U
 const edits: (number | string)[] = [];
 const collectEdit: Edit = (from, to, replacement) => void edits.push(from, to, replacement);
 
-/**
- * `text` with every secret the rules find replaced, from `from` on: the part
- * before `from` (the end of a record continued in this one) is only context,
- * and a secret that starts there is replaced from the start of what is returned.
- */
+/** `text` with every secret the rules find replaced, from `from` on: the part before `from` (the end of a record continued in
+ * this one) is only context, and a secret that starts there is replaced from the start of what is returned. */
 function redactFrom(redactor: Redactor, text: string, from: number, state: RedactState): string {
   let out = text;
   for (const rule of redactor.rules) {
@@ -1028,8 +949,8 @@ function redactFrom(redactor: Redactor, text: string, from: number, state: Redac
   return from === 0 ? out : out.slice(from);
 }
 
-// The rules records are redacted with; null when redaction is off. Set by
-// initLogging; the defaults until then (records held before it, stderr's last resort).
+// The rules records are redacted with; null when redaction is off. Set by initLogging; the defaults until then (records held
+// before it, stderr's last resort).
 let rules: Redactor | null = makeRedactor();
 const DEFAULT_REDACTOR = makeRedactor();
 
@@ -1038,18 +959,14 @@ function cleanText(text: string): string {
   return rules === null ? text : redactFrom(rules, text, 0, { inPrivateKey: false });
 }
 
-/**
- * `text` with the secrets that §8 lists replaced by `[REDACTED]`: what the log
- * does to every record. Uses the active session's keys and patterns (the
- * built-in rules alone before `initLogging`, or when redaction is off).
- */
+/** `text` with the secrets that §8 lists replaced by `[REDACTED]`: what the log does to every record. Uses the active session's
+ * keys and patterns (the built-in rules alone before `initLogging`, or when redaction is off). */
 export function redactText(text: string): string {
   return redactFrom(rules ?? DEFAULT_REDACTOR, text, 0, { inPrivateKey: false });
 }
 
-// A record logged with `continued: true` (exec's pieces of an over-long line)
-// goes on in its logger's next record: this much of its end is redacted again
-// with that record, so that a secret cut in two is found whole.
+// A record logged with `continued: true` (exec's pieces of an over-long line) goes on in its logger's next record: this much of
+// its end is redacted again with that record, so that a secret cut in two is found whole.
 const CONTINUED_CONTEXT_CHARS = 4096;
 
 /** A message (or block of lines) of `logger`, redacted with its state: a private key's lines, a continued record's end. */
@@ -1566,31 +1483,24 @@ function cannotOpen(filePath: string, error: unknown): LoggingSetupError {
 
 // ==== The writer ====
 
-// Records logged within one tick are written together at its end; a tick that
-// logs more writes each time this many characters wait, so that a tight loop
-// costs one write per 64 KiB and memory stays bounded (§4).
+// Records logged within one tick are written together at its end; a tick that logs more writes each time this many characters
+// wait, so that a tight loop costs one write per 64 KiB and memory stays bounded (§4).
 const CHUNK_CHARS = 64 * 1024;
-// Past maxSessionBytes, ERROR and CRITICAL records and the session's own
-// records still land, until the file is this much bigger: then nothing does.
+// Past maxSessionBytes, ERROR and CRITICAL records and the session's own records still land, until the file is this much bigger:
+// then nothing does.
 const SIZE_LIMIT_MARGIN = MIB;
 
 /**
- * Appends records to the session's file through an `fs.WriteStream` over the
- * descriptor the opener made (docs/design.md §4).
+ * Appends records to the session's file through an `fs.WriteStream` over the descriptor the opener made (docs/design.md §4).
  *
- * What it assumes, and why: the stream's writes run on this thread. Its `fs`
- * option gives it `writeChunk`, which calls `fs.writeSync` and then the stream's
- * callback, instead of Node's `fs.write` on the thread pool. A thread-pool write
- * cannot be waited for synchronously (its callback needs the event loop, which
- * an ERROR record, an `exit` hook or a signal's flush cannot give it), so a
- * record that must be in the kernel before the call returns would overtake it,
- * or guess when it landed. Here a chunk the stream takes is in the kernel when
- * its `write` returns: nothing is ever in flight, a synchronous flush never
- * overtakes a byte handed on before it, and a chunk has landed exactly when the
- * stream's callback says so. The cost is the write system call on this thread,
- * once per tick or 64 KiB, as Node itself does for a `process.stdout` that is a
- * file. A stream takes writes from the tick after it is made; until then
- * (initLogging's own tick) chunks go to `writeChunk` directly.
+ * What it assumes, and why: the stream's writes run on this thread. Its `fs` option gives it `writeChunk`, which calls
+ * `fs.writeSync` and then the stream's callback, instead of Node's `fs.write` on the thread pool. A thread-pool write cannot be
+ * waited for synchronously (its callback needs the event loop, which an ERROR record, an `exit` hook or a signal's flush cannot
+ * give it), so a record that must be in the kernel before the call returns would overtake it, or guess when it landed. Here a
+ * chunk the stream takes is in the kernel when its `write` returns: nothing is ever in flight, a synchronous flush never
+ * overtakes a byte handed on before it, and a chunk has landed exactly when the stream's callback says so. The cost is the write
+ * system call on this thread, once per tick or 64 KiB, as Node itself does for a `process.stdout` that is a file. A stream takes
+ * writes from the tick after it is made; until then (initLogging's own tick) chunks go to `writeChunk` directly.
  */
 class LogWriter {
   readonly filePath: string;
@@ -1607,10 +1517,7 @@ class LogWriter {
   private pendingRecords = 0;
   // The records of the chunk being written: lost with it if it fails.
   private writingRecords = 0;
-  private scheduled = false;
-  private streamReady = false;
-  private failed = false;
-  private closed = false;
+  private scheduled = false; private streamReady = false; private failed = false; private closed = false;
   // The file's size once everything handed on has landed, and the size limit (§6).
   private size: number;
   private readonly softLimit: number;
@@ -1682,10 +1589,8 @@ class LogWriter {
     callback(null, written, bytes);
   };
 
-  /**
-   * The first failure (disk full, EBADF) is reported once on stderr; later records are dropped and
-   * counted. A chunk that landed in part is cut back to its last whole record, so none is left torn.
-   */
+  /** The first failure (disk full, EBADF) is reported once on stderr; later records are dropped and counted. A chunk that landed
+   * in part is cut back to its last whole record, so none is left torn. */
   private fail(error: unknown, chunk: Uint8Array, written: number): void {
     if (this.failed) return;
     this.failed = true;
@@ -1716,11 +1621,7 @@ class LogWriter {
     await new Promise<void>((resolve) => this.stream.end(() => resolve()));
     if (this.closed) return;
     this.closed = true;
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      // Already closed by someone else: nothing to release.
-    }
+    try { fs.closeSync(this.fd); } catch { /* Already closed by someone else: nothing to release. */ }
   }
 }
 
@@ -1728,8 +1629,8 @@ class LogWriter {
 
 interface HeldRecord { time: number; level: number; logger: LoggerImpl; message: unknown; extra: LogExtra | undefined }
 
-// Records logged before initLogging (at module load, say) wait here, up to this
-// many; beyond it they are counted and reported when the file opens.
+// Records logged before initLogging (at module load, say) wait here, up to this many; beyond it they are counted and reported
+// when the file opens.
 const HELD_LIMIT = 1000;
 const held: HeldRecord[] = [];
 let heldOverflow = 0;
@@ -1769,13 +1670,8 @@ class LoggerImpl implements Logger {
     else if (value >= session.levelThreshold) session.dropOverLimit(lines.split('\n').length);
   }
 
-  isEnabledFor(level: LevelName): boolean {
-    return active === null || LEVEL_VALUES[level] >= active.threshold;
-  }
-
-  child(name: string): Logger {
-    return getLogger(`${this.name}.${name}`);
-  }
+  isEnabledFor(level: LevelName): boolean { return active === null || LEVEL_VALUES[level] >= active.threshold; }
+  child(name: string): Logger { return getLogger(`${this.name}.${name}`); }
 
   private emit(level: number, message: unknown, extra: LogExtra | undefined): void {
     const session = active;
@@ -1792,11 +1688,8 @@ class LoggerImpl implements Logger {
   }
 }
 
-/**
- * The last resort, as in Python's logging: when the process ends with records
- * still held (initLogging never ran, or failed), WARNING and above go to stderr
- * rather than vanish, redacted and escaped as in a file.
- */
+/** The last resort, as in Python's logging: when the process ends with records still held (initLogging never ran, or failed),
+ * WARNING and above go to stderr rather than vanish, redacted and escaped as in a file. */
 function writeHeldToStderr(): void {
   process.off('exit', writeHeldToStderr);
   if (active !== null) return;
@@ -1804,17 +1697,11 @@ function writeHeldToStderr(): void {
   for (const { time, level, logger, message, extra } of held.splice(0)) {
     if (level >= LEVEL_VALUES.WARNING) text += formatTextRecord(time, level, logger.prefixes, cleanMessage(logger, messageText(message), false), extra) + '\n';
   }
-  try {
-    if (text !== '') fs.writeSync(2, escapeControls(text, false));
-  } catch {
-    // stderr is gone too: nothing left to tell.
-  }
+  try { if (text !== '') fs.writeSync(2, escapeControls(text, false)); } catch { /* stderr is gone too: nothing left to tell. */ }
 }
 
-/**
- * The logger named `name` (default `automake`); the same object for the same name.
- * Safe before `initLogging`: records are held (up to 1,000) and written first once the file opens.
- */
+/** The logger named `name` (default `automake`); the same object for the same name. Safe before `initLogging`: records are held
+ * (up to 1,000) and written first once the file opens. */
 export function getLogger(name: string = DEFAULTS.prefix): Logger {
   let logger = loggers.get(name);
   if (logger === undefined) {
@@ -1832,20 +1719,16 @@ export function getLogger(name: string = DEFAULTS.prefix): Logger {
 /** The signals that ask a process to end (Ctrl-C, `kill`, a closed terminal, Ctrl-\): records and the end record are written first. */
 export const EXIT_SIGNALS: readonly ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] = Object.freeze(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const);
 
-/**
- * Hooks that get every accepted record, then the end record, into the file
- * however the process ends: `exit` (normal end, `process.exit`, and after an
- * uncaught exception or unhandled rejection, which are logged at CRITICAL),
- * and the exit signals.
- */
+/** Hooks that get every accepted record, then the end record, into the file however the process ends: `exit` (normal end,
+ * `process.exit`, and after an uncaught exception or unhandled rejection, which are logged at CRITICAL), and the exit signals. */
 function attachToProcess(session: Session): () => void {
   // Node passes the code the process exits with, whatever set it.
   const onExit = (code: number) => {
     session.enterExitMode();
     session.writeEnd({ exitCode: code });
   };
-  // The monitor sees the error before Node prints it and exits, and changes
-  // nothing of what Node does next (unlike an 'uncaughtException' listener).
+  // The monitor sees the error before Node prints it and exits, and changes nothing of what Node does next (unlike an
+  // 'uncaughtException' listener).
   const onUncaught = (error: unknown, origin: string) => {
     const what = origin === 'unhandledRejection' ? 'Unhandled rejection' : 'Uncaught exception';
     session.logger.critical(`${what}: ${error instanceof Error ? error.message : stringifyValue(error)}`, error instanceof Error ? error : undefined);
@@ -1854,8 +1737,7 @@ function attachToProcess(session: Session): () => void {
   const onSignal = (signal: NodeJS.Signals) => {
     session.writeOwn(LEVEL_VALUES.WARNING, `Received ${signal}`, undefined, true);
     session.flushSync();
-    // With a handler of the application's own, the decision is its to make,
-    // and the end record is written when the process exits.
+    // With a handler of the application's own, the decision is its to make, and the end record is written when the process exits.
     if (process.listenerCount(signal) > 1) return;
     session.enterExitMode();
     session.writeEnd({ signal });
@@ -1907,11 +1789,8 @@ class Session implements LogSession {
     if (writer.startsOverLimit) this.threshold = Math.max(this.threshold, LEVEL_VALUES.ERROR);
   }
 
-  /**
-   * The size limit (§6): from now on records below ERROR are dropped and counted,
-   * at the cost of the threshold comparison every record pays anyway. One
-   * WARNING says so, written past the limit as the session's own records are.
-   */
+  /** The size limit (§6): from now on records below ERROR are dropped and counted, at the cost of the threshold comparison every
+   * record pays anyway. One WARNING says so, written past the limit as the session's own records are. */
   private reachSizeLimit(): void {
     this.threshold = Math.max(this.threshold, LEVEL_VALUES.ERROR);
     const max = this.settings.maxSessionBytes.value;
@@ -1921,28 +1800,15 @@ class Session implements LogSession {
   }
 
   /** Counts records (one by default) the size limit, or the session's end, kept out. */
-  dropOverLimit(count = 1): void {
-    this.writer.dropped += count;
-  }
+  dropOverLimit(count = 1): void { this.writer.dropped += count; }
 
-  get dropped(): number {
-    return this.writer.dropped;
-  }
+  get dropped(): number { return this.writer.dropped; }
+  get highestLevel(): LevelName | undefined { return LEVEL_NAMES[this.highest]; }
+  attach(): void { this.detach = attachToProcess(this); }
 
-  get highestLevel(): LevelName | undefined {
-    return LEVEL_NAMES[this.highest];
-  }
-
-  attach(): void {
-    this.detach = attachToProcess(this);
-  }
-
-  /**
-   * A logger's record, whatever its level: loggers apply the threshold, and with it
-   * the size limit's. The session's own records (header, end, notices; not counted
-   * in `highestLevel`) go through writeOwn, past the soft limit, only the writer's
-   * hard one applying; a notice only at the level in force.
-   */
+  /** A logger's record, whatever its level: loggers apply the threshold, and with it the size limit's. The session's own records
+   * (header, end, notices; not counted in `highestLevel`) go through writeOwn, past the soft limit, only the writer's hard one
+   * applying; a notice only at the level in force. */
   record(time: number, level: number, logger: LoggerImpl, message: unknown, extra: LogExtra | undefined): void {
     if (level > this.highest) this.highest = level;
     this.writeRecord(time, level, logger, message, extra);
@@ -1958,9 +1824,8 @@ class Session implements LogSession {
     this.ended = true;
     const dropped = this.writer.dropped;
     this.writeOwn(LEVEL_VALUES.INFO, 'Session ended', { ...how, durationMs: Date.now() - this.startedMs, ...(dropped > 0 ? { dropped } : {}) });
-    // Nothing follows the end record. A signal raised again kills a Node process
-    // at once, but Deno runs its event loop on for a moment, and a record logged
-    // then would land after the end; it is counted as dropped instead.
+    // Nothing follows the end record. A signal raised again kills a Node process at once, but Deno runs its event loop on for a
+    // moment, and a record logged then would land after the end; it is counted as dropped instead.
     this.threshold = Infinity;
   }
 
@@ -1994,11 +1859,8 @@ class Session implements LogSession {
     this.writer.write(records, each.length, level >= LEVEL_VALUES.ERROR || this.exiting);
   }
 
-  /**
-   * A record within maxRecordBytes (§6). Most are shorter than the bound even if
-   * every character took 6 bytes (a C1 control written `\u009b`); only longer
-   * ones are escaped and measured here.
-   */
+  /** A record within maxRecordBytes (§6). Most are shorter than the bound even if every character took 6 bytes (a C1 control
+   * written `\u009b`); only longer ones are escaped and measured here. */
   private bound(record: string): string {
     const max = this.settings.maxRecordBytes.value;
     if (record.length * 6 <= max) return record;
@@ -2011,9 +1873,7 @@ class Session implements LogSession {
     this.writer.flushSync();
   }
 
-  flushSync(): void {
-    this.writer.flushSync();
-  }
+  flushSync(): void { this.writer.flushSync(); }
 
   async close(exitCode?: number): Promise<void> {
     if (active === this) {
@@ -2082,15 +1942,10 @@ export function shellQuote(words: readonly string[]): string {
   return words.map((word) => (SHELL_WORD.test(word) ? word : "'" + word.split("'").join("'\\''") + "'")).join(' ');
 }
 
-/**
- * Prunes old logs, then opens this process's log file and routes every logger
- * to it. Synchronous. Call it first. Throws `TypeError` for a bad option and
- * `LoggingSetupError` when the directory or file cannot be used.
- */
+/** Prunes old logs, then opens this process's log file and routes every logger to it. Synchronous. Call it first. Throws
+ * `TypeError` for a bad option and `LoggingSetupError` when the directory or file cannot be used. */
 export function initLogging(options: LoggingOptions = {}): LogSession {
-  if (active !== null) {
-    throw new LoggingSetupError(`Logging is already initialized to ${active.filePath}: close() that session first`, active.filePath);
-  }
+  if (active !== null) throw new LoggingSetupError(`Logging is already initialized to ${active.filePath}: close() that session first`, active.filePath);
   const resolved = resolveSettings(options);
   const { settings, warnings } = resolved;
   // Checked before pruning: an unsafe directory is neither pruned nor written.
