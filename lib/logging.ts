@@ -7,8 +7,10 @@
  * file, the writer, exit handling, initLogging.
  *
  * It assumes one process writes each log file, and that `initLogging` runs in
- * the main thread, whose exit and signal hooks are the process's. Not promised:
- * records below ERROR not yet written when the process is killed (SIGKILL).
+ * the main thread, whose exit and signal hooks are the process's. Its write
+ * stream's writes run on that thread too (LogWriter says why), so no write is
+ * ever in flight when a record must reach the kernel. Not promised: records
+ * below ERROR not yet written when the process is killed (SIGKILL).
  *
  * @example
  * // With initLogging and getLogger imported from this file:
