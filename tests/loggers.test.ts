@@ -158,7 +158,8 @@ test('lines() given bytes writes the records it writes for the same text', async
   const records = untimed(file);
   let at = 0;
   for (const { name, bytes } of BYTE_CASES) {
-    const count = bytes.toString('utf8').split('\n').length;
+    // A final newline ends the last line and starts no empty one.
+    const count = bytes.toString('utf8').replace(/\n$/, '').split('\n').length;
     const fromBytes = records.slice(at, at + count);
     const fromText = records.slice(at + count, at + 2 * count);
     assert.equal(fromText.length, count, `${name}: ${count} records from the text`);

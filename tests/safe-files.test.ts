@@ -87,7 +87,7 @@ function unsafeDir(t: TestContext, mode: number, uid?: number): { dir: string; o
 }
 
 // A retention so short (under a tenth of a millisecond) that the old log above is due.
-const PRUNE_EVERYTHING = { RETENTION_DAYS: '1e-9' };
+const PRUNE_EVERYTHING = { RETENTION_DAYS: '0.000000001' };
 
 /** Asserts that initLogging refused `dir` naming `what`, and neither pruned nor wrote anything there. */
 async function assertRefused(dir: string, oldLog: string, what: RegExp): Promise<string> {

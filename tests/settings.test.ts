@@ -91,7 +91,7 @@ test('retentionDays: the option wins over AUTOMAKE_LOG_RETENTION_DAYS', async (t
   assert.ok(!fs.existsSync(old));
 
   const kept = await plantOldLog(dir);
-  await withSession({ dir, retentionDays: 7, env: { AUTOMAKE_LOG_RETENTION_DAYS: String(TINY_RETENTION) } }, (s) => {
+  await withSession({ dir, retentionDays: 7, env: { AUTOMAKE_LOG_RETENTION_DAYS: TINY_RETENTION.toFixed(7) } }, (s) => {
     assert.deepEqual(s.pruned.deleted, []);
   });
   assert.ok(fs.existsSync(kept));
@@ -100,7 +100,7 @@ test('retentionDays: the option wins over AUTOMAKE_LOG_RETENTION_DAYS', async (t
 test('retentionDays: AUTOMAKE_LOG_RETENTION_DAYS wins over the default 7 days', async (t) => {
   const dir = tempDir(t);
   const old = await plantOldLog(dir);
-  await withSession({ dir, env: { AUTOMAKE_LOG_RETENTION_DAYS: String(TINY_RETENTION) } }, (s) => {
+  await withSession({ dir, env: { AUTOMAKE_LOG_RETENTION_DAYS: TINY_RETENTION.toFixed(7) } }, (s) => {
     assert.deepEqual(s.pruned.deleted, [old]);
   });
   assert.ok(!fs.existsSync(old));
@@ -119,7 +119,7 @@ test('retentionDays: the default keeps a file made moments ago', async (t) => {
 test('retentionDays: Infinity disables pruning', async (t) => {
   const dir = tempDir(t);
   const old = await plantOldLog(dir);
-  await withSession({ dir, retentionDays: Infinity, env: { AUTOMAKE_LOG_RETENTION_DAYS: String(TINY_RETENTION) } }, () => {});
+  await withSession({ dir, retentionDays: Infinity, env: { AUTOMAKE_LOG_RETENTION_DAYS: TINY_RETENTION.toFixed(7) } }, () => {});
   assert.ok(fs.existsSync(old));
 });
 
