@@ -18,6 +18,13 @@
  */
 import { pathToFileURL } from 'node:url';
 
+/**
+ * The benchmark subjects make this many records of a corpus before the clock
+ * starts and log record i % POOL_SIZE: many more than any cache a logger might
+ * keep, a few MB beside its RSS.
+ */
+export const POOL_SIZE = 10_000;
+
 /** One record: a message, and extra fields for some. */
 export interface CorpusRecord {
   message: string;
@@ -59,7 +66,6 @@ export class Rand {
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const HEX = '0123456789abcdef';
-const LOWER = 'abcdefghijklmnopqrstuvwxyz';
 
 function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
@@ -151,7 +157,7 @@ const PACKAGES: Kind = [8, [
 ]];
 
 const KEY_VALUE: Kind = [15, [
-  (r, w, i) => msg(`Executing command make build i=${i}`),
+  (_r, _w, i) => msg(`Executing command make build i=${i}`),
   (r, w) => msg(`tool call name=${r.pick(w.tools)} path=${sourcePath(r, w, 'ts')} bytes=${r.int(90_000)} ms=${r.int(900)}`),
   (r) => msg(`step=${r.int(60)} tokens_in=${r.int(9000)} tokens_out=${r.int(2000)} cost_usd=0.${pad(r.int(10_000), 4)}`),
 ], [
