@@ -193,12 +193,9 @@ function pairedRatios(numerators: (number | undefined)[], denominators: (number 
 }
 
 function table(headers: string[], rows: string[][]): string[] {
-  return [
-    `| ${headers.join(' | ')} |`,
-    `|${headers.map(() => '---').join('|')}|`,
-    // A | inside a cell (`cat | tee`) would end it.
-    ...rows.map((row) => `| ${row.map((cell) => cell.replaceAll('|', '\\|')).join(' | ')} |`),
-  ];
+  // A | inside a cell (`cat | tee`) would end it.
+  const line = (cells: string[]) => `| ${cells.map((cell) => cell.replaceAll('|', '\\|')).join(' | ')} |`;
+  return [line(headers), `|${headers.map(() => '---').join('|')}|`, ...rows.map(line)];
 }
 
 /** Markdown goes to stdout as it is produced and is kept for the results file. */
