@@ -34,8 +34,12 @@ function stamp(date) {
     `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())},${pad(date.getMilliseconds(), 3)}`;
 }
 
-function writeAll(fd, buffer) {
-  for (let offset = 0; offset < buffer.length;) offset += fs.writeSync(fd, buffer, offset, buffer.length - offset);
+// A string goes to writeSync as it is: Buffer.from first would copy every batch once more.
+function writeAll(fd, text) {
+  const written = fs.writeSync(fd, text);
+  if (written === Buffer.byteLength(text)) return;
+  const buffer = Buffer.from(text);
+  for (let offset = written; offset < buffer.length;) offset += fs.writeSync(fd, buffer, offset, buffer.length - offset);
 }
 
 function exitNowIfAsked() {
@@ -68,11 +72,11 @@ const subjects = {
       const { message, fields } = records[i % POOL];
       batch += head + (message.includes('\n') ? message.replaceAll('\n', '\n    ') : message) + (fields ? formatFields(fields) : '') + '\n';
       if (batch.length >= BATCH) {
-        writeAll(fd, Buffer.from(batch));
+        writeAll(fd, batch);
         batch = '';
       }
     }
-    if (batch !== '') writeAll(fd, Buffer.from(batch));
+    if (batch !== '') writeAll(fd, batch);
     exitNowIfAsked();
     fs.closeSync(fd);
     return performance.now() - t0;
