@@ -614,9 +614,13 @@ function writeBuildOutput(lines: number): { file: string; lines: string[] } {
   return { file, lines: text };
 }
 
-/** The environment of a command line run: its logs go to `logDir`. */
+/**
+ * The environment of a command line run: its logs go to `logDir`, with no size
+ * limits, as the throughput subjects have (a million lines of build output is
+ * more than the default session budget, which would cut the log short).
+ */
 function cliEnv(logDir: string): NodeJS.ProcessEnv {
-  return { ...childEnv, AUTOMAKE_LOG_DIR: logDir };
+  return { ...childEnv, AUTOMAKE_LOG_DIR: logDir, AUTOMAKE_LOG_MAX_SESSION_SIZE: 'unlimited', AUTOMAKE_LOG_MAX_TOTAL_SIZE: 'unlimited', AUTOMAKE_LOG_MIN_FREE: '0' };
 }
 
 /** `node --import tsx CLI exec -- ARGS`, run from this tree, so that tsx resolves from its node_modules. */
