@@ -374,7 +374,9 @@ function packageVersion(name: string): string {
 /** `abc1234 subject` of the last commit that changed `file`, in whatever tree holds it. */
 function commitOf(file: string): string {
   const git = (...args: string[]) => spawnSync('git', args, { cwd: path.dirname(file), encoding: 'utf8' });
-  const commit = git('log', '-1', '--format=%h %s', '--', file).stdout?.trim() || 'unknown';
+  const log = git('log', '-1', '--format=%h %s', '--', file);
+  if (log.status !== 0) return 'unknown (not in a git tree)';
+  const commit = log.stdout.trim() || 'unknown';
   const dirty = git('diff', '--quiet', 'HEAD', '--', file).status === 1 ? ', with uncommitted changes' : '';
   return `${commit}${dirty}`;
 }
