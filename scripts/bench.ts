@@ -1,58 +1,86 @@
 /**
- * Benchmarks: what logging costs the program that calls it, side by side with
- * pino, winston and the floor (the same lines written with fs.writeSync).
+ * Benchmarks: what logging costs the program that calls it, on records like an
+ * AI coding agent's (scripts/corpus.ts), side by side with pino and the floor
+ * (the same lines written with fs.writeSync), for one or more cores at once.
  *
- *   npm run bench                       full run (about 7 minutes); tables also go to scripts/results/latest.md
- *   npm run bench -- --quick            short run (about 1 minute), N = 200,000 only
- *   npm run bench -- --only=throughput,exit,startup,prune   some sections only
- *   npm run bench -- --only=prune-young  the prune scan of young files only (no deletions:
- *                                        deleting 100,000 files takes minutes on a slow disk)
- *   npm run bench -- --profile          also profile ours (node --cpu-prof, strace -c -f)
- *   npm run bench -- --dir=PATH         where the logs and fixtures go (default: the OS temp dir)
+ *   npm run bench                         full run (about 10 minutes); tables also go to scripts/results/latest.md
+ *   npm run bench -- --quick              short run (about 2 minutes): 100,000 records, fewer rounds
+ *   npm run bench -- --only=throughput,exit,exec,startup,prune   some sections only
+ *   npm run bench -- --only=prune-young   the prune scan of young files only
+ *   npm run bench -- --core=main=/work/main/lib/logging.ts --core=new=../wt-core/lib/logging.ts
+ *                                         the cores to measure side by side (default: this tree's
+ *                                         lib/logging.ts); exec runs the main.ts beside each
+ *   npm run bench -- --corpus=tuning      the corpora of the throughput section (default: held-out,no-trigger)
+ *   npm run bench -- --out=scripts/results/FILE.md         also write the tables there
+ *   npm run bench -- --profile            also profile the first core (node --cpu-prof, strace -c -f)
+ *   npm run bench -- --dir=PATH           where the logs and fixtures go (default: the OS temp dir)
  *
- * Each subject runs in a child process of its own (scripts/subjects/*.mjs),
- * subjects interleaved round by round in a rotating order, because the machine
- * may be shared and noisy: figures are medians with [min–max], and ratios are
- * paired round by round. Every run's file is re-read and checked for count,
- * order and duplicates; a run that fails the check is reported, never timed.
- * pino and winston live in scripts/package.json, installed on first use.
+ * Each run is a child process of its own (scripts/subjects/*.mjs), subjects
+ * interleaved round by round in a rotating order, because the machine may be
+ * shared and noisy: figures are medians with [min–max], and ratios are paired
+ * round by round. Every run's file is re-read and checked for count and order
+ * against the corpus; a run that fails the check is reported, never timed.
+ * Startup and prune measure the first core only. pino lives in
+ * scripts/package.json, installed on first use.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { buildOutput, CORPUS_NAMES, makeCorpus, POOL_SIZE, type CorpusName, type CorpusRecord } from './corpus.ts';
 
 const SCRIPTS = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(SCRIPTS);
 const SUBJECTS_DIR = path.join(SCRIPTS, 'subjects');
 const LOG_LINES = path.join(SUBJECTS_DIR, 'log-lines.mjs');
+const TIMED_LINES = path.join(SUBJECTS_DIR, 'timed-lines.mjs');
 const RESULTS = path.join(SCRIPTS, 'results', 'latest.md');
-// Every subject logs this message with a counter; the check reads the counter back.
-const MESSAGE = 'Executing command make build ';
+// The corpus the targets are held to: not the one anybody tunes on.
+const HELD_OUT: CorpusName = 'held-out';
 
 // ---------------------------------------------------------------------------
 // Options
 // ---------------------------------------------------------------------------
 
 // prune-young is the second half of prune, on its own.
-const SECTIONS = ['throughput', 'exit', 'startup', 'prune', 'prune-young'] as const;
+const SECTIONS = ['throughput', 'exit', 'exec', 'startup', 'prune', 'prune-young'] as const;
 type Section = (typeof SECTIONS)[number];
+
+/** A core to measure: lib/logging.ts of some tree, and the command line beside it. */
+interface Core {
+  label: string;
+  /** The TypeScript source. */
+  file: string;
+  /** main.ts beside it, which `exec` runs; undefined when there is none. */
+  cli: string | undefined;
+  /** The source compiled to one ES module (set up by compileCores). */
+  module: string;
+}
 
 interface Config {
   quick: boolean;
   sections: Set<Section>;
   profile: boolean;
   baseDir: string;
-  /** Record counts of the throughput runs. */
-  sizes: number[];
+  out: string | undefined;
+  cores: Core[];
+  corpora: CorpusName[];
+  /** Records of every throughput run. */
+  count: number;
   /** Rounds of every throughput measurement. */
   rounds: number;
   /** Rounds of the prune measurements, by number of files (an all-old round builds two fixtures). */
   pruneRounds: (files: number) => number;
   exitTrials: number;
-  exitLines: number;
+  exitRecords: number;
+  /** Lines that `exec -- cat` relays, and rounds of it. */
+  execLines: number;
+  execRounds: number;
+  /** Lines of the latency runs (printed over about 2 s each), and rounds of them. */
+  latencyLines: number;
+  latencyRounds: number;
   startupRounds: number;
   pruneSizes: number[];
 }
@@ -62,34 +90,62 @@ function parseArgs(argv: string[]): Config {
   let profile = false;
   let sections = new Set<Section>(SECTIONS);
   let baseDir = '';
+  let out: string | undefined;
+  let corpora: CorpusName[] = ['held-out', 'no-trigger'];
+  const cores: Core[] = [];
   for (const arg of argv) {
+    const value = arg.slice(arg.indexOf('=') + 1);
     if (arg === '--quick') quick = true;
     else if (arg === '--profile') profile = true;
     else if (arg.startsWith('--only=')) {
-      const names = arg.slice('--only='.length).split(',');
-      for (const name of names) if (!(SECTIONS as readonly string[]).includes(name)) usage(`unknown section "${name}"`);
-      sections = new Set(names as Section[]);
-    } else if (arg.startsWith('--dir=')) baseDir = path.resolve(arg.slice('--dir='.length));
+      for (const name of value.split(',')) if (!(SECTIONS as readonly string[]).includes(name)) usage(`unknown section "${name}"`);
+      sections = new Set(value.split(',') as Section[]);
+    } else if (arg.startsWith('--corpus=')) {
+      for (const name of value.split(',')) if (!(CORPUS_NAMES as readonly string[]).includes(name)) usage(`unknown corpus "${name}"`);
+      corpora = value.split(',') as CorpusName[];
+    } else if (arg.startsWith('--core=')) cores.push(parseCore(value));
+    else if (arg.startsWith('--dir=')) baseDir = path.resolve(value);
+    else if (arg.startsWith('--out=')) out = path.resolve(value);
     else usage(`unknown argument "${arg}"`);
   }
+  if (cores.length === 0) cores.push(parseCore(path.join(ROOT, 'lib', 'logging.ts')));
+  if (new Set(cores.map((c) => c.label)).size < cores.length) usage('two cores have the same label: name them, --core=LABEL=PATH');
   if (baseDir === '') baseDir = path.join(os.tmpdir(), `automake-bench-${process.pid}`);
   return {
     quick,
     sections,
     profile,
     baseDir,
-    sizes: quick ? [200_000] : [200_000, 1_000_000],
-    rounds: quick ? 5 : 7,
+    out,
+    cores,
+    corpora,
+    count: quick ? 100_000 : 1_000_000,
+    rounds: quick ? 3 : 5,
     pruneRounds: (files) => (quick || files >= 100_000 ? 5 : 9),
-    exitTrials: quick ? 5 : 20,
-    exitLines: 100_000,
+    exitTrials: quick ? 3 : 10,
+    exitRecords: 100_000,
+    execLines: quick ? 200_000 : 1_000_000,
+    execRounds: quick ? 3 : 5,
+    latencyLines: 100_000,
+    latencyRounds: quick ? 2 : 3,
     startupRounds: quick ? 15 : 40,
     pruneSizes: quick ? [1_000, 10_000] : [1_000, 10_000, 100_000],
   };
 }
 
+/** `PATH` or `LABEL=PATH`; the label defaults to the name of the tree the file is in. */
+function parseCore(spec: string): Core {
+  const at = spec.indexOf('=');
+  const file = path.resolve(at < 0 ? spec : spec.slice(at + 1));
+  if (!fs.existsSync(file)) usage(`no core at ${file}`);
+  const tree = path.basename(path.dirname(path.dirname(file)));
+  const cli = path.join(path.dirname(file), 'main.ts');
+  return { label: at < 0 ? tree : spec.slice(0, at), file, cli: fs.existsSync(cli) ? cli : undefined, module: '' };
+}
+
 function usage(problem: string): never {
-  process.stderr.write(`bench: ${problem}\nusage: npm run bench -- [--quick] [--only=${SECTIONS.join(',')}] [--profile] [--dir=PATH]\n`);
+  process.stderr.write(`bench: ${problem}\nusage: npm run bench -- [--quick] [--only=${SECTIONS.join(',')}] [--core=[LABEL=]PATH]... ` +
+    `[--corpus=${CORPUS_NAMES.join(',')}] [--out=FILE] [--profile] [--dir=PATH]\n`);
   process.exit(2);
 }
 
@@ -137,11 +193,9 @@ function pairedRatios(numerators: (number | undefined)[], denominators: (number 
 }
 
 function table(headers: string[], rows: string[][]): string[] {
-  return [
-    `| ${headers.join(' | ')} |`,
-    `|${headers.map(() => '---').join('|')}|`,
-    ...rows.map((row) => `| ${row.join(' | ')} |`),
-  ];
+  // A | inside a cell (`cat | tee`) would end it.
+  const line = (cells: string[]) => `| ${cells.map((cell) => cell.replaceAll('|', '\\|')).join(' | ')} |`;
+  return [line(headers), `|${headers.map(() => '---').join('|')}|`, ...rows.map(line)];
 }
 
 /** Markdown goes to stdout as it is produced and is kept for the results file. */
@@ -162,6 +216,7 @@ function progress(text: string): void {
 // ---------------------------------------------------------------------------
 
 let baseDir = '';
+/** The environment of every child: no logging settings, no loader; the first core's module. */
 let childEnv: NodeJS.ProcessEnv = {};
 
 /** A fresh empty directory under the bench directory. */
@@ -173,8 +228,8 @@ function removeDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-function runNode(args: string[]): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, args, { env: childEnv, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+function runNode(args: string[], env: NodeJS.ProcessEnv = childEnv): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, args, { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
 }
 
 /** The telling line of a child's stderr: the error message when there is one. */
@@ -185,84 +240,127 @@ function firstLine(text: string): string {
 }
 
 interface LineCheck {
-  /** Lines in the file. */
-  lines: number;
+  /** Records in the file, not counting the session's own. */
+  records: number;
   bytes: number;
-  /** Why the file is not records 0, 1, 2 … in order, each once; undefined when it is. */
+  /** Why the file is not the expected records in order, each once; undefined when it is. */
   problem?: string;
 }
 
-/** Reads a subject's file back: every line carries the next counter, in order, once. */
-function checkLines(file: string | undefined): LineCheck {
-  if (file === undefined) return { lines: 0, bytes: 0 };
-  const text = fs.readFileSync(file, 'latin1');
-  let lines = 0;
+// A text record's head: `2026-01-01 12:00:00,000 - LOGGER - LEVEL - `.
+const TEXT_HEAD = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} - (\S+) - [A-Z]+ - /;
+
+/**
+ * Reads a file of records back, text or JSON: record n must show the first line
+ * of `expected(n)`. Redaction may have replaced parts of it: up to the first
+ * `[REDACTED]` it must agree. With `logger`, only that logger's records count
+ * (exec's command output); else all but the session's header and end records.
+ */
+function checkRecords(file: string | undefined, expected: (n: number) => string, logger?: string): LineCheck {
+  if (file === undefined) return { records: 0, bytes: 0 };
+  const text = fs.readFileSync(file, 'utf8');
+  let records = 0;
   let problem: string | undefined;
   for (let pos = 0; pos < text.length;) {
     let end = text.indexOf('\n', pos);
     if (end < 0) {
-      problem ??= `line ${lines + 1} is torn: no newline at the end of the file`;
+      problem ??= `record ${records + 1} is torn: no newline at the end of the file`;
       end = text.length;
     }
-    // Our sessions open with a header record and close with an end record (docs/design.md §9): not counted.
-    if (isSessionRecord(text.slice(pos, Math.min(end, pos + 200)))) {
-      pos = end + 1;
-      continue;
-    }
-    const at = text.indexOf(MESSAGE, pos);
-    let digitsEnd = at + MESSAGE.length;
-    while (digitsEnd < end && text.charCodeAt(digitsEnd) >= 48 && text.charCodeAt(digitsEnd) <= 57) digitsEnd++;
-    const counter = at < 0 || at > end ? NaN : Number(text.slice(at + MESSAGE.length, digitsEnd));
-    if (counter !== lines && problem === undefined) {
-      problem = Number.isNaN(counter)
-        ? `line ${lines + 1} is not a record: ${JSON.stringify(text.slice(pos, Math.min(end, pos + 120)))}`
-        : `line ${lines + 1} holds record ${counter}, expected ${lines} (lost, duplicated or reordered)`;
-    }
-    lines++;
+    const line = text.slice(pos, end);
     pos = end + 1;
+    let name: string;
+    let message: string;
+    if (line.startsWith('{')) {
+      const record = JSON.parse(line) as { name?: string; msg: string };
+      name = record.name ?? '';
+      message = record.msg.split('\n', 1)[0]!;
+    } else {
+      const head = TEXT_HEAD.exec(line);
+      // A message's later lines are indented under its first.
+      if (head === null && /^\s/.test(line)) continue;
+      if (head === null) {
+        problem ??= `line is not a record: ${JSON.stringify(line.slice(0, 120))}`;
+        continue;
+      }
+      name = head[1]!;
+      message = line.slice(head[0].length);
+    }
+    if (logger !== undefined ? name !== logger : isSessionRecord(name, message)) continue;
+    const want = expected(records).split('\n', 1)[0]!;
+    if (problem === undefined && !agrees(message, want)) {
+      problem = `record ${records + 1} is ${JSON.stringify(message.slice(0, 100))}, expected ${JSON.stringify(want.slice(0, 100))} (lost, duplicated or reordered)`;
+    }
+    records++;
   }
-  return { lines, bytes: text.length, problem };
+  return { records, bytes: Buffer.byteLength(text), problem };
 }
 
-/** Whether a line is a session's own header or end record, in text or JSON. */
-function isSessionRecord(start: string): boolean {
-  return / - automake - INFO - Session (started|ended)( |$)/.test(start) || /"name":"automake","msg":"Session (started|ended)"/.test(start);
+/** Whether a record's first line shows `want`: all of it (fields may follow), or all up to the first [REDACTED]. */
+function agrees(shown: string, want: string): boolean {
+  const cut = shown.indexOf('[REDACTED]');
+  if (cut < 0) return shown.startsWith(want);
+  const before = shown.slice(0, cut);
+  return want.startsWith(before) || before.startsWith(want);
+}
+
+/** Whether a record is a session's own header or end record (docs/design.md §9). */
+function isSessionRecord(logger: string, message: string): boolean {
+  return logger === 'automake' && (message.startsWith('Session started') || message.startsWith('Session ended'));
 }
 
 /** The one file a subject wrote into its empty directory. */
 function subjectFile(dir: string): string | undefined {
   const names = fs.readdirSync(dir);
   if (names.length > 1) throw new Error(`expected one file in ${dir}, found ${names.join(', ')}`);
-  return names.length === 1 ? path.join(dir, names[0]) : undefined;
+  return names.length === 1 ? path.join(dir, names[0]!) : undefined;
+}
+
+const pools = new Map<CorpusName, CorpusRecord[]>();
+
+/** What record n of a subject's run on `corpus` is: the subjects cycle through a pool of POOL_SIZE. */
+function corpusMessage(corpus: CorpusName): (n: number) => string {
+  if (!pools.has(corpus)) pools.set(corpus, makeCorpus(corpus, POOL_SIZE));
+  const pool = pools.get(corpus)!;
+  return (n) => pool[n % POOL_SIZE]!.message;
 }
 
 // ---------------------------------------------------------------------------
-// Setup: scripts/'s own packages, compiled logger, machine
+// Setup: scripts/'s own packages, compiled cores and corpus, machine
 // ---------------------------------------------------------------------------
 
-/** pino and winston to compare with, and esbuild to compile ours: scripts/package.json, installed on first use. */
+/** pino to compare with, and esbuild to compile ours: scripts/package.json, installed on first use. */
 function ensureScriptPackages(): void {
-  const installed = ['esbuild', 'pino', 'winston'].every((name) => fs.existsSync(path.join(SCRIPTS, 'node_modules', name, 'package.json')));
+  const installed = ['esbuild', 'pino'].every((name) => fs.existsSync(path.join(SCRIPTS, 'node_modules', name, 'package.json')));
   if (installed) return;
-  process.stderr.write('bench: installing esbuild, pino and winston into scripts/node_modules (npm ci --prefix scripts)\n');
+  process.stderr.write('bench: installing esbuild and pino into scripts/node_modules (npm ci --prefix scripts)\n');
   const result = spawnSync('npm', ['ci', '--prefix', SCRIPTS, '--no-audit', '--no-fund'], { stdio: 'inherit', cwd: ROOT });
   if (result.status !== 0) throw new Error('npm ci --prefix scripts failed');
 }
 
-/**
- * lib/logging.ts compiled to one ES module with esbuild, at the version tsx
- * uses (so it is the code tsx runs), so children and the startup figure run
- * plain JavaScript with no loader.
- */
-function compileLogger(buildDir: string): string {
+/** A TypeScript file compiled to one ES module with esbuild, at the version tsx uses (so it is the code tsx runs). */
+function compile(source: string, out: string): void {
   const esbuild = path.join(SCRIPTS, 'node_modules', '.bin', 'esbuild');
-  const out = path.join(buildDir, 'logging.mjs');
-  const result = spawnSync(esbuild, [
-    path.join(ROOT, 'lib', 'logging.ts'), '--format=esm', '--platform=node', '--target=node20', `--outfile=${out}`, '--log-level=warning',
-  ], { encoding: 'utf8' });
+  const result = spawnSync(esbuild, [source, '--bundle', '--format=esm', '--platform=node', '--target=node20', `--outfile=${out}`, '--log-level=warning'], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`esbuild failed (is scripts/node_modules installed?): ${result.stderr ?? result.error}`);
+}
+
+/**
+ * Every core, and scripts/corpus.ts, compiled to JavaScript, so that children
+ * and the startup figure run plain JavaScript with no loader. The first core
+ * goes beside the startup subjects, which import ./logging.mjs.
+ */
+function compileCores(cores: Core[], buildDir: string): string {
+  cores.forEach((core, i) => {
+    const dir = i === 0 ? buildDir : path.join(buildDir, `core-${i}`);
+    fs.mkdirSync(dir, { recursive: true });
+    core.module = path.join(dir, 'logging.mjs');
+    compile(core.file, core.module);
+  });
   for (const name of ['startup.mjs', 'startup-timed.mjs', 'import-only.mjs', 'empty.mjs']) fs.copyFileSync(path.join(SUBJECTS_DIR, name), path.join(buildDir, name));
-  return out;
+  const corpus = path.join(buildDir, 'corpus.mjs');
+  compile(path.join(SCRIPTS, 'corpus.ts'), corpus);
+  return corpus;
 }
 
 function packageVersion(name: string): string {
@@ -273,83 +371,70 @@ function packageVersion(name: string): string {
   }
 }
 
-function machine(dir: string): string[] {
+/** `abc1234 subject` of the last commit that changed `file`, in whatever tree holds it. */
+function commitOf(file: string): string {
+  const git = (...args: string[]) => spawnSync('git', args, { cwd: path.dirname(file), encoding: 'utf8' });
+  const log = git('log', '-1', '--format=%h %s', '--', file);
+  if (log.status !== 0) return 'unknown (not in a git tree)';
+  const commit = log.stdout.trim() || 'unknown';
+  const dirty = git('diff', '--quiet', 'HEAD', '--', file).status === 1 ? ', with uncommitted changes' : '';
+  return `${commit}${dirty}`;
+}
+
+function machine(dir: string, cores: Core[]): string[] {
   const cpu = /model name\s*:\s*(.*)/.exec(fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '')?.[1] ?? os.cpus()[0]?.model ?? '?';
   const df = spawnSync('df', ['-T', dir], { encoding: 'utf8' }).stdout?.trim().split('\n')[1]?.split(/\s+/) ?? [];
-  const git = (...args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
-  const commit = git('log', '-1', '--format=%h %s', '--', 'lib/logging.ts').stdout?.trim() || 'unknown';
-  const dirty = git('diff', '--quiet', 'HEAD', '--', 'lib/logging.ts').status === 1 ? ', with uncommitted changes' : '';
+  const bench = spawnSync('git', ['log', '-1', '--format=%h', '--', 'scripts'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
   return [
-    `- lib/logging.ts as of commit ${commit}${dirty}`,
+    ...cores.map((core) => `- Core **${core.label}**: ${core.file} as of commit ${commitOf(core.file)}; exec through ${core.cli ?? '(no main.ts beside it)'}`),
+    `- Bench: scripts/ as of commit ${bench}; corpora from scripts/corpus.ts, each run cycling through ${grouped(POOL_SIZE)} records`,
     `- Machine: ${os.availableParallelism()} cores (nproc), ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}`,
-    `- Node ${process.version}; pino ${packageVersion('pino')} (sonic-boom ${packageVersion('sonic-boom')}), winston ${packageVersion('winston')}`,
-    `- Files written to ${dir} on ${df[1] ?? '?'} (${df[0] ?? '?'}); "on disk" means handed to the kernel (in the page cache), as no subject fsyncs`,
+    `- Node ${process.version}; pino ${packageVersion('pino')} (sonic-boom ${packageVersion('sonic-boom')})`,
+    `- Files written to ${dir} on ${df[1] ?? '?'} (${df[0] ?? '?'}); "in the file" means handed to the kernel (in the page cache), as no subject fsyncs`,
   ];
 }
 
-// ---------------------------------------------------------------------------
-// Throughput: N records, from logger creation to everything in the file
-// ---------------------------------------------------------------------------
-
-interface Subject {
-  id: string;
-  label: string;
-  /** What the subject does when the process exits right after logging; empty for subjects the exit section skips. */
-  atExit: string;
+function rotate<T>(items: T[], by: number): T[] {
+  const k = by % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
 }
 
-const SUBJECTS: Subject[] = [
-  {
-    id: 'floor-prebuilt',
-    label: 'floor, I/O only (lines pre-built, writeSync 64 KiB)',
-    atExit: '',
-  },
-  {
-    id: 'floor',
-    label: 'floor (build each line, writeSync 64 KiB)',
-    atExit: 'writes synchronously; nothing is held in memory',
-  },
-  {
-    id: 'floor-flat',
-    label: 'floor, its head one flat string (Array.join, as ours)',
-    atExit: '',
-  },
-  {
-    id: 'ours-text',
-    label: 'ours, text',
-    atExit: 'its exit hook writes the queue with fs.writeSync before the process ends',
-  },
-  {
-    id: 'ours-json',
-    label: 'ours, JSON',
-    atExit: 'the same writer as text',
-  },
-  {
-    id: 'ours-text-unredacted',
-    label: 'ours, text, redaction off',
-    atExit: '',
-  },
-  {
-    id: 'ours-text-secrets',
-    label: 'ours, text, 1 record in 100 with a secret',
-    atExit: '',
-  },
-  {
-    id: 'pino-async',
-    label: 'pino, destination({ sync: false })',
-    atExit: 'lines wait in sonic-boom\'s buffer; pino\'s exit hook calls flushSync, which throws while the file is still being opened',
-  },
-  {
-    id: 'pino-sync',
-    label: 'pino, destination({ sync: true })',
-    atExit: 'each line is written with fs.writeSync before info() returns',
-  },
-  {
-    id: 'winston',
-    label: 'winston, File transport + printf',
-    atExit: 'lines wait in object streams behind an asynchronous file open; nothing flushes at exit',
-  },
-];
+function present<T>(values: (T | undefined)[]): T[] {
+  return values.filter((v): v is T => v !== undefined);
+}
+
+// ---------------------------------------------------------------------------
+// Throughput: N records of a corpus, from logger creation to everything in the file
+// ---------------------------------------------------------------------------
+
+/** One contender of a measurement: a subject of log-lines.mjs, with the core it loads if it is ours. */
+interface Run {
+  id: string;
+  label: string;
+  subject: string;
+  core?: Core;
+}
+
+const FLOOR: Run = { id: 'floor', label: 'floor: our text lines built, fs.writeSync every 64 KiB', subject: 'floor' };
+const PINO: Run = { id: 'pino', label: 'pino, destination({ sync: false })', subject: 'pino-async' };
+const onId = (core: Core) => `${core.label} on`;
+const offId = (core: Core) => `${core.label} off`;
+
+/** The contenders on a corpus: pino only where it is compared, as it never redacts text. */
+function throughputRuns(cores: Core[], corpus: CorpusName): Run[] {
+  return [
+    FLOOR,
+    ...(corpus === 'no-trigger' ? [] : [PINO]),
+    ...cores.flatMap((core): Run[] => [
+      { id: onId(core), label: `${core.label}, text, redaction on`, subject: 'ours-text', core },
+      { id: offId(core), label: `${core.label}, text, redaction off`, subject: 'ours-text-unredacted', core },
+    ]),
+  ];
+}
+
+function envOf(run: Run): NodeJS.ProcessEnv {
+  return run.core === undefined ? childEnv : { ...childEnv, BENCH_LOGGING_MODULE: run.core.module };
+}
 
 interface Sample {
   seconds: number;
@@ -360,15 +445,15 @@ interface Sample {
 }
 
 /** One timed run; throws when the child fails or its file does not check out. */
-function timedRun(subject: string, count: number): Sample {
-  const dir = freshDir(subject);
+function timedRun(run: Run, corpus: CorpusName, count: number): Sample {
+  const dir = freshDir(run.subject);
   try {
-    const result = runNode([LOG_LINES, subject, String(count), dir]);
-    if (result.status !== 0) throw new Error(`${subject} exited with ${result.status ?? result.signal}: ${firstLine(result.stderr)}`);
+    const result = runNode([LOG_LINES, run.subject, corpus, String(count), dir], envOf(run));
+    if (result.status !== 0) throw new Error(`${run.id} exited with ${result.status ?? result.signal}: ${firstLine(result.stderr)}`);
     const measured = JSON.parse(result.stdout) as { seconds: number; maxRssKiB: number };
-    const check = checkLines(subjectFile(dir));
-    if (check.problem !== undefined || check.lines !== count) {
-      throw new Error(`${subject}: ${check.problem ?? `${check.lines} of ${count} lines in the file`}`);
+    const check = checkRecords(subjectFile(dir), corpusMessage(corpus));
+    if (check.problem !== undefined || check.records !== count) {
+      throw new Error(`${run.id} on ${corpus}: ${check.problem ?? `${check.records} of ${count} records in the file`}`);
     }
     return { seconds: measured.seconds, bytes: check.bytes, maxRssKiB: measured.maxRssKiB, stderr: firstLine(result.stderr) };
   } finally {
@@ -376,75 +461,90 @@ function timedRun(subject: string, count: number): Sample {
   }
 }
 
-function rotate<T>(items: T[], by: number): T[] {
-  const k = by % items.length;
-  return [...items.slice(k), ...items.slice(0, k)];
-}
-
 interface ThroughputResult {
+  corpus: CorpusName;
   count: number;
-  /** Per subject, one sample per round (undefined where a run failed its check). */
+  runs: Run[];
+  /** Per run id, one sample per round (undefined where a run failed its check). */
   samples: Map<string, (Sample | undefined)[]>;
   failures: string[];
 }
 
-function measureThroughput(count: number, rounds: number): ThroughputResult {
-  const samples = new Map<string, (Sample | undefined)[]>(SUBJECTS.map((s) => [s.id, []]));
-  const failures: string[] = [];
+/** Every corpus's contenders, interleaved round by round in a rotating order. */
+function measureThroughput(cores: Core[], corpora: CorpusName[], count: number, rounds: number): ThroughputResult[] {
+  const results = corpora.map((corpus): ThroughputResult => {
+    const runs = throughputRuns(cores, corpus);
+    return { corpus, count, runs, samples: new Map(runs.map((r) => [r.id, []])), failures: [] };
+  });
   for (let round = 0; round < rounds; round++) {
-    const times: string[] = [];
-    for (const subject of rotate(SUBJECTS, round)) {
-      let sample: Sample | undefined;
-      try {
-        sample = timedRun(subject.id, count);
-        times.push(`${subject.id} ${sample.seconds.toFixed(3)}s`);
-      } catch (error) {
-        failures.push(`round ${round + 1}: ${(error as Error).message}`);
-        times.push(`${subject.id} FAILED`);
+    for (const result of results) {
+      const times: string[] = [];
+      for (const run of rotate(result.runs, round)) {
+        let sample: Sample | undefined;
+        try {
+          sample = timedRun(run, result.corpus, count);
+          times.push(`${run.id} ${sample.seconds.toFixed(2)}s`);
+        } catch (error) {
+          result.failures.push(`round ${round + 1}: ${(error as Error).message}`);
+          times.push(`${run.id} FAILED`);
+        }
+        result.samples.get(run.id)![round] = sample;
       }
-      samples.get(subject.id)![round] = sample;
+      progress(`${result.corpus}, ${grouped(count)} records, round ${round + 1}/${rounds}: ${times.join(', ')}`);
     }
-    progress(`N=${grouped(count)} round ${round + 1}/${rounds}: ${times.join(', ')}`);
   }
-  return { count, samples, failures };
+  return results;
 }
 
-function secondsOf(samples: (Sample | undefined)[]): (number | undefined)[] {
-  return samples.map((s) => s?.seconds);
-}
-
-function present<T>(values: (T | undefined)[]): T[] {
-  return values.filter((v): v is T => v !== undefined);
+function secondsOf(result: ThroughputResult, id: string): (number | undefined)[] {
+  return (result.samples.get(id) ?? []).map((s) => s?.seconds);
 }
 
 function reportThroughput(result: ThroughputResult, rounds: number): void {
-  const ours = secondsOf(result.samples.get('ours-text')!);
-  const rows = SUBJECTS.map((subject) => {
-    const samples = result.samples.get(subject.id)!;
-    const ok = samples.filter((s): s is Sample => s !== undefined);
-    const seconds = ok.map((s) => s.seconds);
+  const floor = secondsOf(result, FLOOR.id);
+  const pino = secondsOf(result, PINO.id);
+  const rows = result.runs.map((run) => {
+    const ok = present(result.samples.get(run.id)!);
+    const seconds = secondsOf(result, run.id);
     return [
-      subject.label,
-      spread(seconds, sig3),
+      run.label,
+      spread(ok.map((s) => s.seconds), sig3),
       spread(ok.map((s) => result.count / s.seconds), millions),
-      spread(ok.map((s) => s.bytes / 1e6 / s.seconds), fixed(0)),
+      spread(pairedRatios(seconds, floor), fixed(2)),
+      result.runs.includes(PINO) ? spread(pairedRatios(pino, seconds), fixed(2)) : '—',
       spread(ok.map((s) => s.maxRssKiB / 1024), fixed(0)),
-      spread(pairedRatios(secondsOf(samples), ours), fixed(2)),
       `${ok.length}/${rounds}`,
     ];
   });
   emit(
     '',
-    `### ${grouped(result.count)} records`,
+    `### Throughput: ${grouped(result.count)} records of the ${result.corpus} corpus`,
     '',
-    ...table(['subject', 'seconds', 'lines/s', 'MB/s', 'peak RSS (MiB)', 'time ÷ ours text (paired)', 'runs checked'], rows),
+    ...table(['subject', 'seconds', 'lines/s', 'time ÷ floor (paired)', 'lines/s ÷ pino\'s (paired)', 'peak RSS (MiB)', 'runs checked'], rows),
   );
   if (result.failures.length > 0) emit('', ...result.failures.map((f) => `- FAILED CHECK: ${f}`));
-  const noisy = SUBJECTS.flatMap((subject) => {
-    const printed = present(result.samples.get(subject.id)!.map((s) => (s?.stderr ? s.stderr : undefined)));
-    return printed.length === 0 ? [] : [`- ${subject.label} printed on stderr in ${printed.length} of ${rounds} runs (the file checked out): \`${printed[0].slice(0, 160)}\``];
+  const noisy = result.runs.flatMap((run) => {
+    const printed = present(result.samples.get(run.id)!.map((s) => (s?.stderr ? s.stderr : undefined)));
+    return printed.length === 0 ? [] : [`- ${run.label} printed on stderr in ${printed.length} of ${rounds} runs (the file checked out): \`${printed[0]!.slice(0, 160)}\``];
   });
   if (noisy.length > 0) emit('', ...noisy);
+}
+
+/** µs per record that redaction adds, (on − off) ÷ records, paired round by round. */
+function redactionCostUs(result: ThroughputResult, core: Core): number[] {
+  const on = secondsOf(result, onId(core));
+  const off = secondsOf(result, offId(core));
+  return present(on.map((s, i) => (s === undefined || off[i] === undefined ? undefined : ((s - off[i]!) * 1e6) / result.count)));
+}
+
+function reportRedactionCost(results: ThroughputResult[], cores: Core[]): void {
+  const rows = cores.flatMap((core) => results.map((result) => [
+    core.label,
+    result.corpus,
+    spread(redactionCostUs(result, core), fixed(2)),
+    spread(pairedRatios(secondsOf(result, onId(core)), secondsOf(result, offId(core))), fixed(2)),
+  ]));
+  emit('', '### The cost of redaction', '', ...table(['core', 'corpus', 'µs per record, on − off (paired)', 'time on ÷ off (paired)'], rows));
 }
 
 // ---------------------------------------------------------------------------
@@ -452,50 +552,263 @@ function reportThroughput(result: ThroughputResult, rounds: number): void {
 // ---------------------------------------------------------------------------
 
 interface ExitResult {
-  subject: Subject;
+  run: Run;
   landed: number[];
   problems: string[];
   stderr: string;
 }
 
-function measureExitSafety(lines: number, trials: number): ExitResult[] {
-  const subjects = SUBJECTS.filter((s) => s.atExit !== '');
-  const results = subjects.map((subject): ExitResult => ({ subject, landed: [], problems: [], stderr: '' }));
+function exitRuns(cores: Core[]): Run[] {
+  return [
+    FLOOR,
+    ...cores.flatMap((core): Run[] => [
+      { id: `${core.label} text`, label: `${core.label}, text`, subject: 'ours-text', core },
+      { id: `${core.label} JSON`, label: `${core.label}, JSON`, subject: 'ours-json', core },
+    ]),
+  ];
+}
+
+function measureExitSafety(cores: Core[], records: number, trials: number): ExitResult[] {
+  const results = exitRuns(cores).map((run): ExitResult => ({ run, landed: [], problems: [], stderr: '' }));
   for (let trial = 0; trial < trials; trial++) {
     for (const result of rotate(results, trial)) {
-      const dir = freshDir(`exit-${result.subject.id}`);
+      const dir = freshDir('exit');
       try {
-        const run = runNode([LOG_LINES, result.subject.id, String(lines), dir, '--exit']);
+        const run = runNode([LOG_LINES, result.run.subject, HELD_OUT, String(records), dir, '--exit'], envOf(result.run));
         if (run.stderr.trim() !== '' && result.stderr === '') result.stderr = firstLine(run.stderr);
-        const check = checkLines(subjectFile(dir));
+        const check = checkRecords(subjectFile(dir), corpusMessage(HELD_OUT));
         if (check.problem !== undefined) result.problems.push(`trial ${trial + 1}: ${check.problem}`);
-        result.landed.push(check.lines);
+        result.landed.push(check.records);
       } finally {
         removeDir(dir);
       }
     }
-    progress(`exit trial ${trial + 1}/${trials}: ${results.map((r) => `${r.subject.id} ${r.landed.at(-1)}`).join(', ')}`);
+    progress(`exit trial ${trial + 1}/${trials}: ${results.map((r) => `${r.run.id} ${r.landed.at(-1)}`).join(', ')}`);
   }
   return results;
 }
 
-function reportExitSafety(results: ExitResult[], lines: number, trials: number): void {
-  const rows = results.map((r) => {
-    const complete = r.landed.filter((n) => n === lines).length;
-    const what = r.subject.atExit + (r.stderr !== '' ? `; stderr: \`${r.stderr.slice(0, 90)}\`` : '');
+function reportExitSafety(results: ExitResult[], records: number, trials: number): void {
+  const rows = results.map((r) => [
+    r.run.label,
+    `${grouped(Math.min(...r.landed))} / ${grouped(median(r.landed))} / ${grouped(Math.max(...r.landed))}`,
+    `${r.landed.filter((n) => n === records).length}/${trials}`,
+    r.problems.length === 0 ? 'yes' : `NO: ${r.problems[0]}`,
+    r.stderr === '' ? '' : `\`${r.stderr.slice(0, 90)}\``,
+  ]);
+  emit(
+    '',
+    `### Exit safety: ${grouped(records)} records of the ${HELD_OUT} corpus, then \`process.exit(0)\` at once, ${trials} trials`,
+    '',
+    ...table(['subject', 'records in the file: min / median / max', 'trials with every record', 'in order', 'stderr'], rows),
+  );
+}
+
+// ---------------------------------------------------------------------------
+// exec: relaying a build's output to the terminal and into the log
+// ---------------------------------------------------------------------------
+
+/** A file of `lines` lines of build and test output from the held-out corpus. */
+function writeBuildOutput(lines: number): { file: string; lines: string[] } {
+  const file = path.join(baseDir, `build-output-${lines}.txt`);
+  const text = buildOutput(HELD_OUT, lines);
+  fs.writeFileSync(file, text.join('\n') + '\n');
+  return { file, lines: text };
+}
+
+/**
+ * The environment of a command line run: its logs go to `logDir`, with no size
+ * limits, as the throughput subjects have (a million lines of build output is
+ * more than the default session budget, which would cut the log short).
+ */
+function cliEnv(logDir: string): NodeJS.ProcessEnv {
+  return { ...childEnv, AUTOMAKE_LOG_DIR: logDir, AUTOMAKE_LOG_MAX_SESSION_SIZE: 'unlimited', AUTOMAKE_LOG_MAX_TOTAL_SIZE: 'unlimited', AUTOMAKE_LOG_MIN_FREE: '0' };
+}
+
+/** `node --import tsx CLI exec -- ARGS`, run from this tree, so that tsx resolves from its node_modules. */
+function execArgv(core: Core, args: string[]): string[] {
+  return ['--import', 'tsx', core.cli!, 'exec', '--', ...args];
+}
+
+interface ExecTimes {
+  label: string;
+  /** What was run: the floor, or a core's `exec -- cat` or `exec -- true`. */
+  what: 'tee' | 'cat' | 'true';
+  core?: Core;
+  ms: (number | undefined)[];
+}
+
+function measureExec(cores: Core[], lineCount: number, rounds: number): { results: ExecTimes[]; failures: string[] } {
+  const { file, lines } = writeBuildOutput(lineCount);
+  const expectedBytes = fs.statSync(file).size;
+  const withCli = cores.filter((core) => core.cli !== undefined);
+  const devNull = fs.openSync('/dev/null', 'w');
+  const failures: string[] = [];
+  const timed = (argv: string[], env: NodeJS.ProcessEnv): number => {
+    const t0 = performance.now();
+    const result = spawnSync(argv[0]!, argv.slice(1), { env, cwd: ROOT, stdio: ['ignore', devNull, 'pipe'], encoding: 'utf8' });
+    const ms = performance.now() - t0;
+    if (result.status !== 0) throw new Error(`${argv.join(' ')} exited with ${result.status ?? result.signal}: ${firstLine(result.stderr ?? '')}`);
+    return ms;
+  };
+  const tee = path.join(baseDir, 'tee.log');
+  const commands: (Omit<ExecTimes, 'ms'> & { run: () => number })[] = [
+    {
+      label: '`cat FILE | tee OUT >/dev/null`',
+      what: 'tee',
+      run: () => {
+        const ms = timed(['sh', '-c', `cat '${file}' | tee '${tee}' >/dev/null`], childEnv);
+        if (fs.statSync(tee).size !== expectedBytes) throw new Error('tee wrote a different number of bytes');
+        return ms;
+      },
+    },
+    ...withCli.map((core) => ({
+      label: `${core.label}: \`exec -- cat FILE\` >/dev/null`,
+      what: 'cat' as const,
+      core,
+      run: () => {
+        const logDir = freshDir('exec');
+        try {
+          const ms = timed([process.execPath, ...execArgv(core, ['cat', file])], cliEnv(logDir));
+          const check = checkRecords(subjectFile(logDir), (n) => lines[n]!, 'automake.exec.stdout');
+          if (check.problem !== undefined || check.records !== lineCount) throw new Error(`${core.label} exec: ${check.problem ?? `${check.records} of ${lineCount} lines in the log`}`);
+          return ms;
+        } finally {
+          removeDir(logDir);
+        }
+      },
+    })),
+    ...withCli.map((core) => ({
+      label: `${core.label}: \`exec -- true\` (the command line's own start and end, through tsx)`,
+      what: 'true' as const,
+      core,
+      run: () => {
+        const logDir = freshDir('exec');
+        try {
+          return timed([process.execPath, ...execArgv(core, ['true'])], cliEnv(logDir));
+        } finally {
+          removeDir(logDir);
+        }
+      },
+    })),
+  ];
+  const results = commands.map(({ run: _, ...c }): ExecTimes => ({ ...c, ms: [] }));
+  for (let round = 0; round < rounds; round++) {
+    for (const index of rotate(commands.map((_, i) => i), round)) {
+      try {
+        results[index]!.ms[round] = commands[index]!.run();
+      } catch (error) {
+        failures.push(`round ${round + 1}: ${(error as Error).message}`);
+      }
+    }
+    progress(`exec round ${round + 1}/${rounds}: ${results.map((r) => `${(r.ms[round] ?? NaN).toFixed(0)} ms`).join(', ')}`);
+  }
+  fs.closeSync(devNull);
+  fs.rmSync(tee, { force: true });
+  return { results, failures };
+}
+
+function reportExec(measured: { results: ExecTimes[]; failures: string[] }, lineCount: number, rounds: number): void {
+  const floor = measured.results[0]!.ms;
+  const rows = measured.results.map((r) => {
+    // tsx compiling the command line at its start is no cost of relaying: shown apart, and taken off in the last column.
+    const start = measured.results.find((other) => other.what === 'true' && other.core === r.core);
+    const net = r.what !== 'cat' || start === undefined ? [] : pairedRatios(r.ms.map((ms, i) => (ms === undefined || start.ms[i] === undefined ? undefined : ms - start.ms[i]!)), floor);
     return [
-      r.subject.label,
-      `${grouped(Math.min(...r.landed))} / ${grouped(median(r.landed))} / ${grouped(Math.max(...r.landed))}`,
-      `${complete}/${trials}`,
-      r.problems.length === 0 ? 'yes' : `NO: ${r.problems[0]}`,
-      what,
+      r.label,
+      spread(present(r.ms), sig3),
+      spread(pairedRatios(r.ms, floor), fixed(2)),
+      net.length === 0 ? '—' : spread(net, fixed(2)),
+      `${present(r.ms).length}/${rounds}`,
     ];
   });
   emit(
     '',
-    `### Exit safety: ${grouped(lines)} lines, then \`process.exit(0)\` at once, ${trials} trials`,
+    `### exec: ${grouped(lineCount)} lines of build output (held-out corpus, ${(fs.statSync(path.join(baseDir, `build-output-${lineCount}.txt`)).size / 1e6).toFixed(0)} MB), whole process`,
     '',
-    ...table(['subject', 'lines in the file: min / median / max', 'trials with every line', 'in order, no duplicates', 'what happens'], rows),
+    ...table(['command', 'ms', 'time ÷ cat | tee (paired)', 'less its `exec -- true`, ÷ cat | tee (paired)', 'runs checked'], rows),
+  );
+  if (measured.failures.length > 0) emit('', ...measured.failures.map((f) => `- FAILED: ${f}`));
+}
+
+interface LatencyResult {
+  label: string;
+  /** Per round: p50, p99 and max of the delay of every line, ms. */
+  p50: number[];
+  p99: number[];
+  max: number[];
+  problems: string[];
+}
+
+/** Runs `argv` and times each line from its printing (its own timestamp) to its arrival here. */
+async function lineDelays(argv: string[], env: NodeJS.ProcessEnv): Promise<{ delays: number[]; status: number | null }> {
+  const child = spawn(argv[0]!, argv.slice(1), { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+  const delays: number[] = [];
+  let rest = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    const now = performance.timeOrigin + performance.now();
+    const text = rest + chunk;
+    let start = 0;
+    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+      delays.push(now - Number(text.slice(start, text.indexOf(' ', start))));
+      start = end + 1;
+    }
+    rest = text.slice(start);
+  });
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { delays, status };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
+}
+
+async function measureLatency(cores: Core[], lineCount: number, rounds: number): Promise<LatencyResult[]> {
+  const { file } = writeBuildOutput(lineCount);
+  const printer = [TIMED_LINES, file, String(lineCount)];
+  const subjects: { label: string; core?: Core }[] = [
+    { label: 'the printer alone (a pipe, no exec)' },
+    ...cores.filter((core) => core.cli !== undefined).map((core) => ({ label: `${core.label}: \`exec -- node timed-lines.mjs\``, core })),
+  ];
+  const results = subjects.map((s): LatencyResult => ({ label: s.label, p50: [], p99: [], max: [], problems: [] }));
+  for (let round = 0; round < rounds; round++) {
+    for (const index of rotate(subjects.map((_, i) => i), round)) {
+      const { core } = subjects[index]!;
+      const result = results[index]!;
+      const logDir = freshDir('latency');
+      try {
+        const argv = core === undefined ? [process.execPath, ...printer] : [process.execPath, ...execArgv(core, [process.execPath, ...printer])];
+        const { delays, status } = await lineDelays(argv, cliEnv(logDir));
+        if (status !== 0 || delays.length !== lineCount) result.problems.push(`round ${round + 1}: exit ${status}, ${delays.length} of ${lineCount} lines arrived`);
+        if (core !== undefined) {
+          // The log kept up: every line is in it, once the command has ended.
+          const check = checkRecords(subjectFile(logDir), () => '', 'automake.exec.stdout');
+          if (check.problem !== undefined || check.records !== lineCount) result.problems.push(`round ${round + 1}: ${check.problem ?? `${check.records} of ${lineCount} lines in the log`}`);
+        }
+        const sorted = delays.sort((a, b) => a - b);
+        result.p50.push(percentile(sorted, 50));
+        result.p99.push(percentile(sorted, 99));
+        result.max.push(sorted.at(-1) ?? NaN);
+      } finally {
+        removeDir(logDir);
+      }
+    }
+    progress(`latency round ${round + 1}/${rounds}: ${results.map((r) => `p99 ${(r.p99.at(-1) ?? NaN).toFixed(2)} ms`).join(', ')}`);
+  }
+  return results;
+}
+
+function reportLatency(results: LatencyResult[], lineCount: number, rounds: number): void {
+  const rows = results.map((r) => [r.label, spread(r.p50, fixed(2)), spread(r.p99, fixed(2)), spread(r.max, fixed(1)), r.problems.length === 0 ? 'yes' : `NO: ${r.problems[0]}`]);
+  emit(
+    '',
+    `### exec: how soon a printed line reaches the terminal, ${grouped(lineCount)} lines at about 40,000 a second, ${rounds} rounds`,
+    '',
+    'A child prints lines of build output led by the time of printing (scripts/subjects/timed-lines.mjs); this',
+    'process reads exec\'s stdout from a pipe and takes each line\'s delay. Medians over rounds with [min–max].',
+    '',
+    ...table(['printed through', 'p50 ms', 'p99 ms', 'max ms', 'every line arrived and is in the log'], rows),
   );
 }
 
@@ -539,9 +852,9 @@ function measureStartup(buildDir: string, rounds: number): StartupResult {
       const elapsed = performance.now() - t0;
       if (result.status !== 0) failures.push(`${subject.label} exited with ${result.status ?? result.signal}: ${firstLine(String(result.stderr))}`);
       if (subject.check) {
-        const file = subjectFile(dir);
-        const text = file === undefined ? '' : fs.readFileSync(file, 'utf8');
-        if (!/ - automake - INFO - Started\n$/.test(text) || text.split('\n').length !== 2) failures.push(`startup.mjs wrote ${JSON.stringify(text.slice(0, 200))}`);
+        // One record, 'Started', besides the session's header and end records.
+        const check = checkRecords(subjectFile(dir), () => 'Started');
+        if (check.problem !== undefined || check.records !== 1) failures.push(`startup.mjs: ${check.problem ?? `${check.records} records, expected 1`}`);
       }
       return elapsed;
     } finally {
@@ -802,15 +1115,15 @@ function straceTop(title: string, command: string, args: string[]): void {
 }
 
 function profileThroughput(count: number): void {
-  emit('', `### Profile: ours (text) and the floor, ${grouped(count)} records`);
+  emit('', `### Profile: the first core (text, redaction on) and the floor, ${grouped(count)} records of the ${HELD_OUT} corpus`);
   for (const subject of ['ours-text', 'floor']) {
     const dir = freshDir('profile');
-    cpuProfileTop(`${subject}, ${grouped(count)} records`, [LOG_LINES, subject, String(count), dir]);
+    cpuProfileTop(`${subject}, ${grouped(count)} records`, [LOG_LINES, subject, HELD_OUT, String(count), dir]);
     removeDir(dir);
   }
   for (const subject of ['ours-text', 'floor']) {
     const dir = freshDir('strace');
-    straceTop(`${subject}, ${grouped(count)} records`, process.execPath, [LOG_LINES, subject, String(count), dir]);
+    straceTop(`${subject}, ${grouped(count)} records`, process.execPath, [LOG_LINES, subject, HELD_OUT, String(count), dir]);
     removeDir(dir);
   }
 }
@@ -830,7 +1143,7 @@ function profilePrune(count: number): void {
 }
 
 // ---------------------------------------------------------------------------
-// Targets
+// Targets (issue 19), per core, on the held-out corpus
 // ---------------------------------------------------------------------------
 
 interface Target {
@@ -839,61 +1152,38 @@ interface Target {
   met: boolean;
 }
 
-function throughputTargets(result: ThroughputResult): Target[] {
-  const seconds = (id: string) => secondsOf(result.samples.get(id)!);
-  const speedup = pairedRatios(seconds('pino-async'), seconds('ours-text'));
-  const overFloor = pairedRatios(seconds('ours-text'), seconds('floor'));
-  const secretsOverFloor = pairedRatios(seconds('ours-text-secrets'), seconds('floor'));
-  const redactionCost = pairedRatios(seconds('ours-text'), seconds('ours-text-unredacted'));
-  const overFlatFloor = pairedRatios(seconds('ours-text'), seconds('floor-flat'));
-  const secretsOverFlatFloor = pairedRatios(seconds('ours-text-secrets'), seconds('floor-flat'));
-  const rss = [...present(result.samples.get('ours-text')!.map((s) => s?.maxRssKiB)), ...present(result.samples.get('ours-json')!.map((s) => s?.maxRssKiB))];
-  const worstRss = Math.max(...rss) / 1024;
-  const n = grouped(result.count);
+function throughputTargets(result: ThroughputResult, core: Core): Target[] {
+  const on = secondsOf(result, onId(core));
+  const speedup = pairedRatios(secondsOf(result, PINO.id), on);
+  const offOverFloor = pairedRatios(secondsOf(result, offId(core)), secondsOf(result, FLOOR.id));
+  const worstRss = Math.max(...present(result.samples.get(onId(core))!).map((s) => s.maxRssKiB)) / 1024;
+  const n = `${grouped(result.count)} ${result.corpus} records`;
   return [
-    {
-      name: `ours (text) vs pino async, lines/s, ${n} records: at least 4×`,
-      measured: `${spread(speedup, fixed(2))}×`,
-      met: speedup.length > 0 && median(speedup) >= 4,
-    },
-    {
-      name: `ours (text) vs floor, time, ${n} records: at most 1.5×`,
-      measured: `${spread(overFloor, fixed(2))}×`,
-      met: overFloor.length > 0 && median(overFloor) <= 1.5,
-    },
-    {
-      name: `ours (text), 1 record in 100 holding a secret, vs floor, time, ${n} records: at most 1.6×`,
-      measured: `${spread(secretsOverFloor, fixed(2))}×`,
-      met: secretsOverFloor.length > 0 && median(secretsOverFloor) <= 1.6,
-    },
-    {
-      name: `ours (text), and 1 record in 100 holding a secret, vs the floor with a flat head, time, ${n} records (no target)`,
-      measured: `${spread(overFlatFloor, fixed(2))}×, ${spread(secretsOverFlatFloor, fixed(2))}×`,
-      met: true,
-    },
-    {
-      name: `cost of redaction: ours (text) with it on ÷ off, time, ${n} records (no target)`,
-      measured: `${spread(redactionCost, fixed(2))}×`,
-      met: true,
-    },
-    {
-      name: `peak RSS of ours (text and JSON), ${n} records: at most 100 MiB`,
-      measured: `worst run ${worstRss.toFixed(0)} MiB`,
-      met: worstRss <= 100,
-    },
-    {
-      name: `every throughput run checked (count, order, no duplicates)`,
-      measured: result.failures.length === 0 ? 'all runs' : `${result.failures.length} failed`,
-      met: result.failures.length === 0,
-    },
+    { name: `${core.label}: redaction on, lines/s ÷ pino async's, ${n}: at least 3×`, measured: `${spread(speedup, fixed(2))}×`, met: speedup.length > 0 && median(speedup) >= 3 },
+    { name: `${core.label}: redaction on, peak RSS, ${n}: at most 100 MiB`, measured: `worst run ${worstRss.toFixed(0)} MiB`, met: worstRss <= 100 },
+    { name: `${core.label}: redaction off, time ÷ the floor's, ${n}: at most 1.2×`, measured: `${spread(offOverFloor, fixed(2))}×`, met: offOverFloor.length > 0 && median(offOverFloor) <= 1.2 },
   ];
+}
+
+function execTargets(measured: { results: ExecTimes[]; failures: string[] }, latency: LatencyResult[] | undefined, cores: Core[]): Target[] {
+  const floor = measured.results[0]!.ms;
+  return cores.filter((core) => core.cli !== undefined).flatMap((core): Target[] => {
+    const cat = measured.results.find((r) => r.what === 'cat' && r.core === core)!;
+    const ratio = pairedRatios(cat.ms, floor);
+    const targets = [{ name: `${core.label}: \`exec -- cat\` of build output ÷ \`cat | tee\`, time: at most 8×`, measured: `${spread(ratio, fixed(2))}×`, met: ratio.length > 0 && median(ratio) <= 8 }];
+    const timedLines = latency?.find((r) => r.label.startsWith(`${core.label}:`));
+    if (timedLines !== undefined) {
+      targets.push({ name: `${core.label}: a line printed through exec reaches the terminal within 5 ms (p99), the log keeping up`, measured: `${spread(timedLines.p99, fixed(2))} ms`, met: timedLines.problems.length === 0 && median(timedLines.p99) <= 5 });
+    }
+    return targets;
+  });
 }
 
 // ---------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------
 
-function main(): void {
+async function main(): Promise<void> {
   const config = parseArgs(process.argv.slice(2));
   const args = process.argv.slice(2);
   const command = `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`;
@@ -903,58 +1193,64 @@ function main(): void {
   const started = performance.now();
   try {
     ensureScriptPackages();
-    const moduleFile = compileLogger(buildDir);
-    childEnv = { ...process.env, BENCH_LOGGING_MODULE: moduleFile };
+    const corpusModule = compileCores(config.cores, buildDir);
+    childEnv = { ...process.env, BENCH_LOGGING_MODULE: config.cores[0]!.module, BENCH_CORPUS_MODULE: corpusModule };
     // Children run bare node: no loader from NODE_OPTIONS, no logging settings from the environment.
     for (const name of Object.keys(childEnv)) if (name.startsWith('AUTOMAKE_') || name === 'NODE_OPTIONS') delete childEnv[name];
 
-    emit(`## Benchmark results (${config.quick ? 'quick run' : 'full run'})`, '', `Command: \`${command}\``, '', ...machine(baseDir));
+    emit(`## Benchmark results (${config.quick ? 'quick run' : 'full run'}), ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`, '', `Command: \`${command}\``, '', ...machine(baseDir, config.cores));
     emit(
       '',
-      'Floor: each line built with the same text template (timestamp taken once), appended to a string and',
-      'written with `fs.writeSync` every 64 KiB: what any logger must pay at the least (the targets use it).',
-      'Floor, I/O only: the same bytes built before the clock starts, so only the writes are timed.',
-      'Seconds run from logger creation to every line in the file (pino: until its end() calls fsync; the',
-      'fsync itself is not timed, as no other subject does one). Medians with [min–max].',
+      'Floor: each record as our text line (the timestamp taken once, no redaction), appended to a string',
+      'and written with `fs.writeSync` every 64 KiB: what any logger of these lines must pay at the least.',
+      'Seconds run from logger creation to every record in the file (pino: until its end() calls fsync; the',
+      'fsync itself is not timed, as no other subject does one). Medians with [min–max]; ratios paired round by round.',
     );
     const targets: Target[] = [];
 
     if (config.sections.has('throughput')) {
       // One short unrecorded round, so that the first timed round starts as warm as the others.
-      for (const subject of SUBJECTS) timedRun(subject.id, 20_000);
-      let last: ThroughputResult | undefined;
-      for (const count of config.sizes) {
-        last = measureThroughput(count, config.rounds);
-        reportThroughput(last, config.rounds);
-      }
-      targets.push(...throughputTargets(last!));
-      const missed = targets.some((t) => !t.met);
-      if (config.profile || (missed && !config.quick)) profileThroughput(last!.count);
+      for (const corpus of config.corpora) for (const run of throughputRuns(config.cores, corpus)) timedRun(run, corpus, 20_000);
+      const results = measureThroughput(config.cores, config.corpora, config.count, config.rounds);
+      for (const result of results) reportThroughput(result, config.rounds);
+      reportRedactionCost(results, config.cores);
+      const heldOut = results.find((r) => r.corpus === HELD_OUT);
+      if (heldOut !== undefined) for (const core of config.cores) targets.push(...throughputTargets(heldOut, core));
+      const failures = results.reduce((sum, r) => sum + r.failures.length, 0);
+      targets.push({ name: 'every throughput run checked (count and order)', measured: failures === 0 ? 'all runs' : `${failures} failed`, met: failures === 0 });
+      if (config.profile) profileThroughput(config.count);
     }
 
     if (config.sections.has('exit')) {
-      const results = measureExitSafety(config.exitLines, config.exitTrials);
-      reportExitSafety(results, config.exitLines, config.exitTrials);
-      for (const id of ['ours-text', 'ours-json']) {
-        const landed = results.find((r) => r.subject.id === id)!;
+      const results = measureExitSafety(config.cores, config.exitRecords, config.exitTrials);
+      reportExitSafety(results, config.exitRecords, config.exitTrials);
+      for (const result of results.filter((r) => r.run.core !== undefined)) {
         targets.push({
-          name: `exit safety, ${id}: ${grouped(config.exitLines)} of ${grouped(config.exitLines)} lines in every trial`,
-          measured: `${landed.landed.filter((n) => n === config.exitLines).length}/${config.exitTrials} trials complete, min ${grouped(Math.min(...landed.landed))}`,
-          met: landed.problems.length === 0 && landed.landed.every((n) => n === config.exitLines),
+          name: `exit safety, ${result.run.label}: ${grouped(config.exitRecords)} of ${grouped(config.exitRecords)} records in every trial`,
+          measured: `${result.landed.filter((n) => n === config.exitRecords).length}/${config.exitTrials} trials complete, min ${grouped(Math.min(...result.landed))}`,
+          met: result.problems.length === 0 && result.landed.every((n) => n === config.exitRecords),
         });
       }
+    }
+
+    if (config.sections.has('exec')) {
+      const measured = measureExec(config.cores, config.execLines, config.execRounds);
+      reportExec(measured, config.execLines, config.execRounds);
+      const latency = await measureLatency(config.cores, config.latencyLines, config.latencyRounds);
+      reportLatency(latency, config.latencyLines, config.latencyRounds);
+      targets.push(...execTargets(measured, latency, config.cores));
     }
 
     if (config.sections.has('startup')) {
       const result = measureStartup(buildDir, config.startupRounds);
       reportStartup(result, config.startupRounds);
-      const over = result.ms[3].map((ms, round) => ms - result.ms[0][round]);
+      const over = result.ms[3]!.map((ms, round) => ms - result.ms[0]![round]!);
       targets.push({
-        name: 'startup: initLogging on an empty directory, at most 3 ms over `node -e ""`',
+        name: `startup (${config.cores[0]!.label}): initLogging on an empty directory, at most 3 ms over \`node -e ""\``,
         measured: `${spread(over, fixed(1))} ms`,
         met: result.failures.length === 0 && median(over) <= 3,
       });
-      if (config.profile || (!targets[targets.length - 1].met && !config.quick)) {
+      if (config.profile) {
         const dir = freshDir('startup');
         cpuProfileTop('startup.mjs', [path.join(buildDir, 'startup.mjs'), dir]);
         removeDir(dir);
@@ -962,7 +1258,6 @@ function main(): void {
     }
 
     if (config.sections.has('prune') || config.sections.has('prune-young')) {
-      let pruneMissed = false;
       for (const allOld of config.sections.has('prune') ? [true, false] : [false]) {
         const results = config.pruneSizes.map((count) => measurePrune(count, config.pruneRounds(count), allOld));
         reportPrune(results, allOld);
@@ -970,31 +1265,31 @@ function main(): void {
         if (allOld && tenK !== undefined) {
           const ratio = pairedRatios(tenK.ours, tenK.find);
           targets.push({
-            name: 'prune 10,000 files, all old: no slower than `find … -delete` (whole process)',
+            name: `prune 10,000 files, all old (${config.cores[0]!.label}): no slower than \`find … -delete\` (whole process)`,
             measured: `ours ÷ find ${spread(ratio, fixed(2))}`,
             met: median(ratio) <= 1 && tenK.notes.every((n) => !/left/.test(n)),
           });
-          pruneMissed = !targets[targets.length - 1].met;
         }
         if (!allOld && tenK !== undefined) {
           const ratio = pairedRatios(tenK.ours, tenK.find);
           targets.push({
-            name: 'prune 10,000 young files (ages and sizes for the budget): within 1.5x `find … -size +0 -mtime +7` (whole process)',
+            name: `prune 10,000 young files (${config.cores[0]!.label}), ages and sizes for the budget: within 1.5x \`find … -size +0 -mtime +7\` (whole process)`,
             measured: `ours ÷ find ${spread(ratio, fixed(2))}`,
             met: median(ratio) <= 1.5,
           });
         }
       }
-      if (config.profile || (pruneMissed && !config.quick)) profilePrune(10_000);
+      if (config.profile) profilePrune(10_000);
     }
 
     emit('', '### Targets', '', ...table(['target', 'measured (median [min–max])', 'met'], targets.map((t) => [t.name, t.measured, t.met ? 'yes' : '**no**'])));
     const minutes = (performance.now() - started) / 60_000;
     emit('', `Reproduce: \`${command}\` (this run took ${minutes.toFixed(1)} minutes).`);
-    if (!config.quick && config.sections.size === SECTIONS.length) {
-      fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
-      fs.writeFileSync(RESULTS, report.join('\n') + '\n');
-      process.stderr.write(`bench: tables written to ${path.relative(process.cwd(), RESULTS)}\n`);
+    const outputs = [...(config.out !== undefined ? [config.out] : []), ...(!config.quick && config.sections.size === SECTIONS.length ? [RESULTS] : [])];
+    for (const out of outputs) {
+      fs.mkdirSync(path.dirname(out), { recursive: true });
+      fs.writeFileSync(out, report.join('\n') + '\n');
+      process.stderr.write(`bench: tables written to ${path.relative(process.cwd(), out)}\n`);
     }
   } finally {
     removeDir(buildDir);
@@ -1002,4 +1297,4 @@ function main(): void {
   }
 }
 
-main();
+await main();
