@@ -86,8 +86,7 @@ function helpCommand(args: string[]): number {
   return printHelp(command);
 }
 
-// Last, so that every constant above is initialized before a command runs. Not a
-// top-level await: the bin is bundled as CommonJS, which starts faster (scripts/build.ts).
+// Last, so that every constant above is initialized before a command runs.
 void main(process.argv.slice(2)).then((exitCode) => {
   process.exitCode = exitCode;
 });

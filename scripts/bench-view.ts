@@ -9,7 +9,7 @@
  * Targets: `logs view --all -n 50` over 1,000 logs of 100 KiB each under 1 s
  * and 100 MB of RSS; a follower's delay from write to screen under 200 ms.
  * The command line runs as users run it, the `bin` built by `npm run build`
- * (`node dist/automake.cjs`), start-up included; `--version` is timed beside it,
+ * (`node dist/bin.js`), start-up included; `--version` is timed beside it,
  * so the difference is what viewing costs. Figures are medians with [min–max].
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { initLogging } from '../lib/logging.ts';
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const BIN = path.join(ROOT, 'dist', 'automake.cjs');
+const BIN = path.join(ROOT, 'dist', 'bin.js');
 // Prints the child's peak RSS on stderr as it exits: Node cannot ask for a child's rusage.
 const REPORT_RSS = `data:text/javascript,process.on('exit',()=>process.stderr.write('maxRSS='+process.resourceUsage().maxRSS+'\\n'))`;
 

@@ -1,13 +1,14 @@
 /**
- * The lone lib/logging.ts under the other TypeScript runtimes (docs/design.md §11): Node's
- * own type stripping (Node 24), Deno 2 and Bun 1 run the file unchanged, and keep
- * what tests/exit-safety.test.ts proves under Node 20 with tsx: every record lands
- * after process.exit(), an ERROR carries its stack and is on disk before the call
- * returns, and a SIGTERM flushes what is queued while the process still dies of it.
+ * The lone lib/logging.ts on every Node people run and under the other TypeScript
+ * runtimes (docs/design.md §11): Node 22, 24 and 26 by their own type stripping, Node 20
+ * through tsx (it cannot strip types), Deno 2 and Bun 1 run the file unchanged, and
+ * keep what tests/exit-safety.test.ts proves under the Node running the tests: every
+ * record lands after process.exit(), an ERROR carries its stack and is on disk before
+ * the call returns, and a SIGTERM flushes what is queued while the process still dies
+ * of it.
  *
  * Each runtime runs a project holding nothing but copies of lib/logging.ts and of the
- * fault tests' scenario child. Node 20 cannot strip types: it is covered through tsx
- * by the other tests.
+ * fault tests' scenario child.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -15,7 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, test, type TestContext } from 'node:test';
 
-import { fixture, ROOT, startChild, type ChildOptions, type RunningChild } from './helpers/child.ts';
+import { fixture, ROOT, startChild, TSX, type ChildOptions, type RunningChild } from './helpers/child.ts';
 import { deadPid, endLine, headerLine, onlyLogFile, tempDir } from './helpers/log-files.ts';
 import { fileLines, sequenceOf, sequenceProblem } from './helpers/records.ts';
 import { installTool, TOOL_CACHE, TOOLS, type Installed, type Tool } from './helpers/tools.ts';
@@ -45,7 +46,11 @@ interface Runtime {
 }
 
 const RUNTIMES: Runtime[] = [
+  // tsx by absolute URL: the lone project has no node_modules.
+  { name: 'Node 20 (through tsx)', tool: TOOLS.node20, major: /^v20\./, command: (bin) => [bin, '--import', TSX] },
+  { name: 'Node 22 (type stripping)', tool: TOOLS.node22, major: /^v22\./, command: (bin) => [bin] },
   { name: 'Node 24 (type stripping)', tool: TOOLS.node24, major: /^v24\./, command: (bin) => [bin] },
+  { name: 'Node 26 (type stripping)', tool: TOOLS.node26, major: /^v26\./, command: (bin) => [bin] },
   {
     name: 'Deno 2',
     tool: TOOLS.deno,

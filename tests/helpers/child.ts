@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 // tsx by absolute URL, so that a child can run from any working directory.
-const TSX = pathToFileURL(createRequire(path.join(ROOT, 'package.json')).resolve('tsx')).href;
+export const TSX = pathToFileURL(createRequire(path.join(ROOT, 'package.json')).resolve('tsx')).href;
 
 /** A child script in tests/fixtures/ by its file name. */
 export function fixture(name: string): string {

@@ -9,14 +9,15 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { AS_NOBODY, nodeArgv, ROOT, startChild, type ChildOptions, type ChildResult, type RunningChild } from './child.ts';
 
 const MAIN = path.join(ROOT, 'lib', 'main.ts');
-const BIN = path.join(ROOT, 'dist', 'automake.cjs');
 // Generous: two cores running a dozen tsx start-ups at once can be slow.
 const RUN_TIMEOUT_MS = 20_000;
 
-/** The node arguments that run the command line with `args`. */
+/**
+ * The node arguments that run the command line with `args`, from the sources through
+ * tsx. The built bin is the same modules compiled by tsc; tests/package.test.ts runs it.
+ */
 export function cliArgv(args: string[]): string[] {
-  // AUTOMAKE_TEST_BIN=1 runs the same tests against the built bin (npm run build first).
-  return process.env.AUTOMAKE_TEST_BIN === '1' ? [BIN, ...args] : nodeArgv(MAIN, args);
+  return nodeArgv(MAIN, args);
 }
 
 export interface CliOptions {

