@@ -211,7 +211,11 @@ describe('logs view --since and --until', () => {
 /** A live exec session of `script` (which prints `ready` first) and `logs view -f` following it, once it has shown that line. */
 async function followLive(t: TestContext, dir: string, script: string): Promise<{ live: RunningChild; follower: RunningChild }> {
   const live = startCli(['exec', '--', 'sh', '-c', script], { dir });
-  t.after(() => live.child.kill('SIGKILL'));
+  // Closing its stdin ends a script that waits on it, even once the command line is killed.
+  t.after(() => {
+    live.child.stdin.end();
+    live.child.kill('SIGKILL');
+  });
   await live.waitForStdout('ready\n');
   const follower = startCli(['logs', 'view', '-f', String(live.pid)], { dir });
   t.after(() => follower.child.kill('SIGKILL'));
@@ -234,13 +238,13 @@ describe('logs view -f', () => {
 
   test('following a session whose process dies without an end record (SIGKILL) ends too', async (t) => {
     const dir = tempDir(t);
-    const { live, follower } = await followLive(t, dir, 'echo ready; exec sleep 300');
+    const { live, follower } = await followLive(t, dir, 'echo ready; exec cat >/dev/null');
     live.child.kill('SIGKILL');
     const result = await follower.done;
     assert.equal(result.code, 0, result.stderr);
     assert.doesNotMatch(result.stdout, /Session ended/);
     const table = await runCli(['logs', 'show'], { dir });
-    assert.match(table.stdout, new RegExp(`^\\S+ +${live.pid} .* no end record +in 6d 23h +automake exec -- sh -c 'echo ready; exec sleep 300'$`, 'm'));
+    assert.match(table.stdout, new RegExp(`^\\S+ +${live.pid} .* no end record +in 6d 23h +automake exec -- sh -c 'echo ready; exec cat >/dev/null'$`, 'm'));
   });
 
   test('--all -f picks up a session that starts after it, led by that session\'s PID', async (t) => {
