@@ -535,9 +535,28 @@ export function resolveSettings(options: LoggingOptions = {}): ResolvedSettings 
 
 /** Python's numbers. Records carry their level as one of these, and the threshold test compares them. */
 export const LEVEL_VALUES: Readonly<Record<LevelName, number>> = Object.freeze({ DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40, CRITICAL: 50 });
-const LEVEL_NAMES: Readonly<Record<number, LevelName>> = { 10: 'DEBUG', 20: 'INFO', 30: 'WARNING', 40: 'ERROR', 50: 'CRITICAL' };
+export const LEVEL_NAMES: Readonly<Record<number, LevelName>> = { 10: 'DEBUG', 20: 'INFO', 30: 'WARNING', 40: 'ERROR', 50: 'CRITICAL' };
 /** pino's numbers, which JSON records carry, so that pino-pretty and log shippers read them as they are. */
 export const PINO_LEVELS: Readonly<Record<LevelName, number>> = Object.freeze({ DEBUG: 20, INFO: 30, WARNING: 40, ERROR: 50, CRITICAL: 60 });
+// The record format as a reader needs it (the command line's `logs` commands read
+// logs back with these): a text record is `<timestamp> - <logger> - <LEVEL> - <message>`
+// and its continuation lines start with CONTINUATION's indent; a JSON record is one
+// line with JSON_CORE_FIELDS; the session's first and last records carry
+// HEADER_MESSAGE and END_MESSAGE.
+/** How a text record's first line starts: its local timestamp, `YYYY-MM-DD HH:MM:SS,mmm`, and the separator. */
+export const TEXT_RECORD_START: RegExp = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} - /;
+/** What separates a text record's timestamp, logger name, level and message. */
+export const TEXT_SEPARATOR = ' - ';
+/**
+ * `text` with every control character but tab and newline escaped, as the writer
+ * escapes them: `\r` and `\xNN` in text, `\u00NN` in JSON (which stays valid JSON).
+ * What a reader applies to a file's bytes before they reach a terminal.
+ */
+export function escapeControlChars(text: string, json: boolean): string {
+  if (!json) return escapeTextChunk(text);
+  // JSON.stringify escapes C0 controls in what the writer writes; a line it did not write may hold them raw.
+  return CONTROL_CHAR_TEXT.test(text) ? text.replace(CONTROL_CHARS_TEXT, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) : text;
+}
 // Causes can form a cycle; this many levels are plenty to find the origin.
 const MAX_CAUSE_DEPTH = 5;
 
@@ -556,7 +575,7 @@ const CONTROL_CHAR_JSON = /[\x7f-\x9f]/;
 const CONTROL_CHARS_JSON = /[\x7f-\x9f]/g;
 // Every continuation line starts with this, so no message can start a line that
 // looks like a record of its own.
-const CONTINUATION = '\n    ';
+export const CONTINUATION = '\n    ';
 
 /** A chunk of text records with control characters escaped: `\r` as `\\r`, the rest as `\\xNN`. */
 function escapeTextChunk(chunk: string): string {
@@ -731,7 +750,7 @@ function formatFieldsText(fields: Record<string, unknown>): string {
 
 // Fields a JSON record always has; an extra field with one of these names is
 // written with a trailing underscore rather than shadow it.
-const JSON_CORE_FIELDS = new Set(['level', 'time', 'pid', 'name', 'msg']);
+export const JSON_CORE_FIELDS: ReadonlySet<string> = new Set(['level', 'time', 'pid', 'name', 'msg']);
 
 function formatFieldsJson(fields: Record<string, unknown>): string {
   let text = '';
@@ -1409,8 +1428,8 @@ const HEAD_BYTES = 64 * 1024;
 const TAIL_BYTES = 4 * 1024;
 // A record's timestamp, `YYYY-MM-DD HH:MM:SS,mmm`, is this long.
 const TIMESTAMP_LENGTH = 23;
-const HEADER_MESSAGE = 'Session started';
-const END_MESSAGE = 'Session ended';
+export const HEADER_MESSAGE = 'Session started';
+export const END_MESSAGE = 'Session ended';
 
 /**
  * The place a log's header names and whether its last record is the end record;
@@ -2882,6 +2901,19 @@ export function getLogger(name: string = DEFAULTS.prefix): Logger {
     loggers.set(name, logger);
   }
   return logger;
+}
+
+/**
+ * Logs a record that passes the session's size limit (§6), as the session's own
+ * records do: a summary a reader looks for, such as how `exec`'s command ended.
+ * The level setting and the hard limit still apply; before `initLogging`, after
+ * the end record, or with a logger of another kind, it is an ordinary record.
+ */
+export function logPastSizeLimit(logger: Logger, level: LevelName, message: string, extra?: LogExtra): void {
+  const session = active;
+  const value = levelValue(level);
+  if (session === null || session.threshold === Infinity || !(logger instanceof LoggerImpl)) return logger.log(level, message, extra);
+  if (value >= session.levelThreshold) session.record(Date.now(), value, logger, message, extra);
 }
 
 // ---------------------------------------------------------------------------
