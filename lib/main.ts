@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
 async function dispatch(argv: string[], opened: Opened): Promise<number> {
   const [command, ...args] = argv;
   if (command === undefined) throw new UsageError('Missing command', '');
-  if (command === 'exec') return execCommand(args, runLogger(opened).child('exec'));
+  if (command === 'exec') return execCommand(args, runLogger(opened).child('exec'), 'run' in opened ? opened.run.session.settings.maxSessionBytes.value : Infinity);
   if (command === 'logs') return logsCommand(args, opened);
   if (command === 'help') return helpCommand(args);
   if (command.startsWith('-')) return programFlags(argv);

@@ -43,6 +43,31 @@ describe('bounded disk use on the command line', { concurrency: true }, () => {
     assert.ok(logged.length < lines);
   });
 
+  test('exec past its log\'s size limit: the terminal gets all output, stderr says so once, and how the command ended is still logged', async (t) => {
+    const dir = tempDir(t);
+    const bytes = 3_000_000;
+    const run = await runCli(['exec', '--', 'sh', '-c', `yes | head -c ${bytes}`], { dir, env: { AUTOMAKE_LOG_MAX_SESSION_SIZE: '256K' } });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.length, bytes, 'the terminal gets every byte');
+    assert.equal(run.stdout, 'y\n'.repeat(bytes / 2));
+    assert.equal(run.stderr, 'automake: the session log reached its size limit (256 KiB): later output goes to the terminal only\n');
+    const records = fileLines(path.join(dir, logNames(dir)[0]));
+    assert.equal(records.filter((line) => / - automake - WARNING - .*size limit of 256 KiB/.test(line)).length, 1);
+    const summary = records.findIndex((line) => / - automake\.exec - INFO - Command exited with code 0 after .* exitCode=0 commandPid=\d+ durationMs=\d+$/.test(line));
+    assert.ok(summary > 0, 'exec\'s summary of how the command ended is logged past the limit');
+    assert.match(records[summary + 1], / - automake - INFO - Session ended exitCode=0 durationMs=\d+ dropped=\d+$/);
+  });
+
+  test('a command that fails past the size limit: its WARNING summary is logged too', async (t) => {
+    const dir = tempDir(t);
+    const run = await runCli(['exec', '--', 'sh', '-c', 'yes | head -c 1000000; exit 3'], { dir, env: { AUTOMAKE_LOG_MAX_SESSION_SIZE: '64K' } });
+    assert.equal(run.code, 3, run.stderr);
+    assert.equal(run.stdout.length, 1_000_000);
+    assert.equal(run.stderr.match(/size limit/g)?.length, 1, run.stderr);
+    const records = fileLines(path.join(dir, logNames(dir)[0]));
+    assert.ok(records.some((line) => / - automake\.exec - WARNING - Command exited with code 3 after .* exitCode=3 /.test(line)));
+  });
+
   test('at startup the budget in force deletes the oldest ended sessions\' logs first', async (t) => {
     const dir = tempDir(t);
     const logs = plantLogs(dir, 5, 10 * KIB);
