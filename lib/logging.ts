@@ -552,7 +552,7 @@ export const TEXT_SEPARATOR = ' - ';
  * escapes them: `\r` and `\xNN` in text, `\u00NN` in JSON (which stays valid JSON).
  * What a reader applies to a file's bytes before they reach a terminal.
  */
-export function escapeControlChars(text: string, json: boolean): string {
+export function escapeControlChars(text: string, json: boolean = false): string {
   if (!json) return escapeTextChunk(text);
   // JSON.stringify escapes C0 controls in what the writer writes; a line it did not write may hold them raw.
   return CONTROL_CHAR_TEXT.test(text) ? text.replace(CONTROL_CHARS_TEXT, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) : text;

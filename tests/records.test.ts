@@ -1,5 +1,6 @@
 /**
- * The record reader under `logs view` and `logs show` (lib/cli/records.ts):
+ * The record reader under `logs view` and `logs show` (lib/cli/read-records.ts,
+ * lib/cli/record-parts.ts):
  * records with their continuation lines, read backwards and forwards in
  * chunks that cut lines anywhere, and what a record says, parsed back.
  */
@@ -7,10 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  completeEnd, escapeControlChars, lastRecords, pinoObject, RecordReader, splitShellWords, splitTextFields, type LogRecord,
-} from '../lib/cli/records.ts';
-import { shellQuote } from '../lib/logging.ts';
+import { completeEnd, lastRecords, RecordReader, type LogRecord } from '../lib/cli/read-records.ts';
+import { pinoObject, splitTextFields } from '../lib/cli/record-parts.ts';
+import { splitShellWords } from '../lib/cli/summary.ts';
+import { escapeControlChars, shellQuote } from '../lib/logging.ts';
 import { tempDir } from './helpers/log-files.ts';
 
 /** `YYYY-MM-DD HH:MM:SS,mmm` in local time, as the text format writes it. */
