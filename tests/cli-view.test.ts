@@ -306,6 +306,31 @@ describe('logs view output', () => {
   });
 });
 
+describe('logs view of a very large record', () => {
+  // Reading is linear (docs/design.md §10): a record many times a read's size is
+  // read in chunks and joined once. Its timing is in scripts/bench-view.ts --large.
+  const BIG = 50 * 1024 * 1024;
+
+  test('a 50 MB single-line record is shown whole, with the records around it, last N and as JSON', async (t) => {
+    const dir = tempDir(t);
+    const big = 'x'.repeat(BIG - 10) + ' tail=end';
+    const now = Date.now();
+    const { pid } = plantRecords(dir, [[now - 3000, 'INFO', 'before'], [now - 2000, 'WARNING', big], [now - 1000, 'INFO', 'after']]);
+    const last = await runCli(['logs', 'view', String(pid), '-n', '2'], { dir, timeoutMs: 120_000 });
+    assert.equal(last.code, 0, last.stderr);
+    const lines = last.stdout.split('\n');
+    assert.equal(lines.length, 3, 'two records and the final newline');
+    assert.ok(lines[0].endsWith(` - automake - WARNING - ${big}`), 'the large record whole');
+    assert.equal(lines[0].length, '2026-01-01 00:00:00,000 - automake - WARNING - '.length + big.length, 'and nothing else');
+    assert.match(lines[1], / - automake - INFO - after$/);
+    const json = await runCli(['logs', 'view', String(pid), '--since', '1h', '--json'], { dir, timeoutMs: 120_000 });
+    assert.equal(json.code, 0, json.stderr);
+    const records = json.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { msg: string; tail?: string });
+    assert.deepEqual(records.map((record) => record.msg.length), [6, big.length - ' tail=end'.length, 5]);
+    assert.equal(records[1].tail, 'end', 'its fields read back from the end of the line');
+  });
+});
+
 describe('logs view arguments', () => {
   const BAD = [
     [['--since', 'yesterday-ish'], '--since: yesterday-ish'],

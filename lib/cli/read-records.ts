@@ -6,6 +6,10 @@
  * whole. A trailing line without its newline is left for the next read: it is
  * a record still being written.
  *
+ * Time and memory are in proportion to what is read, whatever the records'
+ * sizes: a line longer than a chunk is kept as the chunks it came in and
+ * joined once, when its other end is found.
+ *
  * Limits: a file's records are taken to be in time order (they are, but for
  * records held before `initLogging` and a clock set back); a line that is
  * neither a record's start nor indented is a record of its own.
@@ -134,6 +138,11 @@ export function completeEnd(fd: number, size: number): number {
   return 0;
 }
 
+/** A line's text from the pieces it was read in, in file order: joined once, whatever its length. */
+function lineText(pieces: Buffer[]): string {
+  return pieces.length === 1 ? pieces[0].toString('utf8') : Buffer.concat(pieces).toString('utf8');
+}
+
 /**
  * Visits the records of `fd` that end at or before `end` (a line boundary),
  * newest first, until `visit` returns false. Reads backwards in growing chunks;
@@ -142,8 +151,8 @@ export function completeEnd(fd: number, size: number): number {
 export function visitRecordsBackward(fd: number, end: number, visit: (record: LogRecord) => boolean): void {
   let position = end;
   let readSize = FIRST_BACKWARD_READ;
-  // Bytes of a line cut by a chunk's start, to be joined with the chunk before.
-  let carry: Buffer | null = null;
+  // The end of a line whose start is in a chunk not read yet: its pieces, last piece first.
+  let after: Buffer[] = [];
   // Continuation lines seen so far (newest first), waiting for their first line.
   let below: string[] = [];
   let belowOffset = end;
@@ -152,23 +161,22 @@ export function visitRecordsBackward(fd: number, end: number, visit: (record: Lo
   while (position > 0) {
     const length = Math.min(readSize, position);
     readSize = Math.min(readSize * 2, MAX_READ);
+    const atEnd = position === end;
     position -= length;
-    let chunk = readAt(fd, position, length);
+    const chunk = readAt(fd, position, length);
     // Lines [lineStart, lineEnd) from the end of the chunk; the first may be cut.
     let lineEnd = chunk.length;
-    if (carry === null) {
-      // `end` is a line boundary: the newline there ends the last line.
-      if (chunk[lineEnd - 1] === NEWLINE) lineEnd--;
-    } else {
-      chunk = Buffer.concat([chunk, carry]);
-      lineEnd = chunk.length;
-    }
+    // `end` is a line boundary: the newline there ends the last line.
+    if (atEnd && chunk[lineEnd - 1] === NEWLINE) lineEnd--;
     for (;;) {
       // (lastIndexOf with a negative offset would search from the end.)
       const newline = lineEnd > 0 ? chunk.lastIndexOf(NEWLINE, lineEnd - 1) : -1;
       if (newline < 0 && position > 0) break;
       const lineStart = newline + 1;
-      const line = chunk.toString('utf8', lineStart, lineEnd);
+      const line = after.length === 0
+        ? chunk.toString('utf8', lineStart, lineEnd)
+        : lineText([chunk.subarray(lineStart, lineEnd), ...after.reverse()]);
+      after = [];
       const offset = position + lineStart;
       if (isRecordStart(line)) {
         below.reverse();
@@ -183,8 +191,8 @@ export function visitRecordsBackward(fd: number, end: number, visit: (record: Lo
       if (newline < 0) break;
       lineEnd = newline;
     }
-    carry = position > 0 ? chunk.subarray(0, lineEnd) : null;
-    if (carry !== null) carry = Buffer.from(carry);
+    // The start of the chunk belongs to a line that began in an earlier chunk.
+    if (position > 0) after.push(chunk.subarray(0, lineEnd));
   }
   if (below.length > 0) visit(timeFrom(orphanRecord(below.reverse(), belowOffset), next));
 }
@@ -221,7 +229,9 @@ export function lastRecords(
 export class RecordReader {
   /** Offset of the first byte not yet read. */
   position: number;
-  private partial: Buffer | null = null;
+  // A line whose newline has not been read yet: the pieces it came in, and where it starts.
+  private partial: Buffer[] = [];
+  private partialOffset = 0;
   private lines: string[] = [];
   private linesOffset = 0;
   private last: LogRecord | undefined;
@@ -234,21 +244,29 @@ export class RecordReader {
   read(fd: number, size: number, maxBytes: number = MAX_READ): LogRecord[] {
     const records: LogRecord[] = [];
     if (size <= this.position) return records;
-    const length = Math.min(maxBytes, size - this.position);
-    let chunk = readAt(fd, this.position, length);
-    const chunkStart = this.position - (this.partial?.length ?? 0);
+    const chunk = readAt(fd, this.position, Math.min(maxBytes, size - this.position));
+    const chunkStart = this.position;
     this.position += chunk.length;
-    if (this.partial !== null) chunk = Buffer.concat([this.partial, chunk]);
     let start = 0;
     for (let newline = chunk.indexOf(NEWLINE); newline >= 0; newline = chunk.indexOf(NEWLINE, start)) {
-      this.take(chunk.toString('utf8', start, newline), chunkStart + start, records);
+      if (this.partial.length === 0) {
+        this.take(chunk.toString('utf8', start, newline), chunkStart + start, records);
+      } else {
+        this.partial.push(chunk.subarray(0, newline));
+        this.take(lineText(this.partial), this.partialOffset, records);
+        this.partial = [];
+      }
       start = newline + 1;
     }
-    this.partial = start < chunk.length ? Buffer.from(chunk.subarray(start)) : null;
+    if (start < chunk.length) {
+      if (this.partial.length === 0) this.partialOffset = chunkStart + start;
+      // A copy of a short rest: a view would keep the whole chunk in memory.
+      this.partial.push(start === 0 ? chunk : Buffer.from(chunk.subarray(start)));
+    }
     // The record in hand is whole when the line after it has begun and is not
     // indented, or when all there is to read has been read and ends with a
     // newline: the writer writes whole records.
-    const whole = this.partial === null ? this.position >= size : this.partial[0] !== SPACE;
+    const whole = this.partial.length === 0 ? this.position >= size : this.partial[0][0] !== SPACE;
     if (whole) this.emit(records);
     return records;
   }
@@ -256,9 +274,9 @@ export class RecordReader {
   /** The records still in hand once nothing more will come: a last line without its newline (torn by a crash) included. */
   finish(): LogRecord[] {
     const records: LogRecord[] = [];
-    if (this.partial !== null) {
-      this.take(this.partial.toString('utf8'), this.position - this.partial.length, records);
-      this.partial = null;
+    if (this.partial.length > 0) {
+      this.take(lineText(this.partial), this.partialOffset, records);
+      this.partial = [];
     }
     this.emit(records);
     return records;
