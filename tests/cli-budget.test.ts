@@ -68,6 +68,19 @@ describe('bounded disk use on the command line', { concurrency: true }, () => {
     assert.ok(records.some((line) => / - automake\.exec - WARNING - Command exited with code 3 after .* exitCode=3 /.test(line)));
   });
 
+  test('logs show marks a log that reached the limit it was written under, by the limit\'s WARNING, though today\'s limit is larger', async (t) => {
+    const dir = tempDir(t);
+    const run = await runCli(['exec', '--', 'sh', '-c', 'yes | head -c 300000'], { dir, env: { AUTOMAKE_LOG_MAX_SESSION_SIZE: '64K' } });
+    assert.equal(run.code, 0, run.stderr);
+    const env = { AUTOMAKE_LOG_MAX_SESSION_SIZE: '10M' };
+    const [json, table] = await Promise.all([runCli(['logs', 'show', '--json'], { dir, env }), runCli(['logs', 'show'], { dir, env })]);
+    assert.equal(json.code, 0, json.stderr);
+    const [listed] = JSON.parse(json.stdout) as { bytes: number; sizeLimitReached: boolean }[];
+    assert.ok(listed.bytes < 10 * MIB);
+    assert.equal(listed.sizeLimitReached, true, 'the WARNING is among the last records, before exec\'s summary and the end record');
+    assert.match(table.stdout, / \(size limit\) /);
+  });
+
   test('at startup the budget in force deletes the oldest ended sessions\' logs first', async (t) => {
     const dir = tempDir(t);
     const logs = plantLogs(dir, 5, 10 * KIB);

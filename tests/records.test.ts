@@ -71,6 +71,13 @@ test('read backwards or forwards in chunks that cut lines anywhere, a log gives 
         assert.ok(sameList(got, records.slice(-count)), `trial ${trial}: the last ${count} records, read backwards`);
       }
       assert.ok(sameList(readForward(fd, end, next), records), `trial ${trial}: every record, read forwards`);
+      // From an offset anywhere (a record's start, inside a record, a line's start): only the records that begin there or later.
+      const offsets = records.map((_, i) => Buffer.byteLength(records.slice(0, i).map((record) => record + '\n').join('')));
+      for (const start of [Math.floor(next() * end), offsets[Math.floor(next() * offsets.length)] ?? 0, Math.max(0, end - 100)]) {
+        const from = records.filter((_, i) => offsets[i] >= start);
+        const got = lastRecords(fd, end, records.length + 1, { start }).map((record) => record.text);
+        assert.ok(sameList(got, from), `trial ${trial}: the records from offset ${start}`);
+      }
     } finally {
       fs.closeSync(fd);
     }

@@ -163,7 +163,7 @@ export function newestRecords(logs: ViewedLog[], count: number, filter: RecordFi
       ends.set(log, end);
       // Too old for the range, or not newer than the oldest kept: nor is anything before it in this file.
       const tooOld = (record: LogRecord) => record.time < filter.since || (oldest !== undefined && compareRecords({ record, log }, oldest) <= 0);
-      return lastRecords(fd, end, count, (record) => keeps(filter, record), tooOld);
+      return lastRecords(fd, end, count, { keep: (record) => keeps(filter, record), stop: tooOld });
     });
     for (const record of records) {
       if (kept.size < count) kept.push({ record, log });

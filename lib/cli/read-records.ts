@@ -146,11 +146,14 @@ function lineText(pieces: Buffer[]): string {
 /**
  * Visits the records of `fd` that end at or before `end` (a line boundary),
  * newest first, until `visit` returns false. Reads backwards in growing chunks;
- * memory holds one chunk and the record being assembled.
+ * memory holds one chunk and the record being assembled. Only the bytes from
+ * `start` on are read: a record that begins before it is not visited.
  */
-export function visitRecordsBackward(fd: number, end: number, visit: (record: LogRecord) => boolean): void {
+export function visitRecordsBackward(fd: number, end: number, visit: (record: LogRecord) => boolean, start = 0): void {
   let position = end;
   let readSize = FIRST_BACKWARD_READ;
+  // Whether `start` cuts a line, rather than being where one starts.
+  const cut = start > 0 && readAt(fd, start - 1, 1)[0] !== NEWLINE;
   // The end of a line whose start is in a chunk not read yet: its pieces, last piece first.
   let after: Buffer[] = [];
   // Continuation lines seen so far (newest first), waiting for their first line.
@@ -158,8 +161,8 @@ export function visitRecordsBackward(fd: number, end: number, visit: (record: Lo
   let belowOffset = end;
   // The record visited last: the one after the next, in the file.
   let next: LogRecord | undefined;
-  while (position > 0) {
-    const length = Math.min(readSize, position);
+  while (position > start) {
+    const length = Math.min(readSize, position - start);
     readSize = Math.min(readSize * 2, MAX_READ);
     const atEnd = position === end;
     position -= length;
@@ -171,7 +174,9 @@ export function visitRecordsBackward(fd: number, end: number, visit: (record: Lo
     for (;;) {
       // (lastIndexOf with a negative offset would search from the end.)
       const newline = lineEnd > 0 ? chunk.lastIndexOf(NEWLINE, lineEnd - 1) : -1;
-      if (newline < 0 && position > 0) break;
+      if (newline < 0 && position > start) break;
+      // A line cut by `start`, and the continuation lines under it, belong to a record begun before it.
+      if (newline < 0 && cut) return;
       const lineStart = newline + 1;
       const line = after.length === 0
         ? chunk.toString('utf8', lineStart, lineEnd)
@@ -192,29 +197,31 @@ export function visitRecordsBackward(fd: number, end: number, visit: (record: Lo
       lineEnd = newline;
     }
     // The start of the chunk belongs to a line that began in an earlier chunk.
-    if (position > 0) after.push(chunk.subarray(0, lineEnd));
+    if (position > start) after.push(chunk.subarray(0, lineEnd));
   }
-  if (below.length > 0) visit(timeFrom(orphanRecord(below.reverse(), belowOffset), next));
+  // Continuation lines at the top of the file, or of the part read, whose record began before it.
+  if (below.length > 0 && start === 0) visit(timeFrom(orphanRecord(below.reverse(), belowOffset), next));
 }
 
-/**
- * The last `count` records of `fd` up to `end` (a line boundary) that `keep`
- * accepts, oldest first. Reading stops at the first record `stop` accepts:
- * nothing before it is wanted either (it is too old).
- */
-export function lastRecords(
-  fd: number,
-  end: number,
-  count: number,
-  keep: (record: LogRecord) => boolean = () => true,
-  stop: (record: LogRecord) => boolean = () => false,
-): LogRecord[] {
+/** Which of a file's last records `lastRecords` returns. */
+export interface LastRecordsOptions {
+  /** Whether a record counts; default every one. */
+  keep?: (record: LogRecord) => boolean;
+  /** Whether a record is too old: reading stops there, since nothing before it is wanted either. */
+  stop?: (record: LogRecord) => boolean;
+  /** Records that begin before this offset are not read (default 0). */
+  start?: number;
+}
+
+/** The last `count` records of `fd` up to `end` (a line boundary), oldest first. */
+export function lastRecords(fd: number, end: number, count: number, options: LastRecordsOptions = {}): LogRecord[] {
+  const { keep = () => true, stop = () => false, start = 0 } = options;
   const records: LogRecord[] = [];
   if (count > 0) {
     visitRecordsBackward(fd, end, (record) => {
       if (stop(record)) return false;
       return !keep(record) || records.push(record) < count;
-    });
+    }, start);
   }
   return records.reverse();
 }

@@ -26,9 +26,12 @@ export interface SessionSummary {
 // The header field the command line puts its version in: it marks its own sessions.
 export const CLI_HEADER_FIELD = 'automake';
 
-// The last records read for the summary. The size limit's WARNING is followed
-// only by ERROR and CRITICAL records, `exec`'s summary and the end record.
+// The last records read for the summary, within the last TAIL_BYTES of the
+// file: the end record and the size limit's WARNING are short, and the
+// WARNING is followed only by ERROR and CRITICAL records, `exec`'s summary
+// and the end record. A longer record is no end record, and is not read.
 const TAIL_RECORDS = 4;
+const TAIL_BYTES = 64 * 1024;
 
 /** Reads the header and the last records of the log at `filePath`; an unreadable log has neither. */
 export function readSessionSummary(filePath: string): SessionSummary {
@@ -38,7 +41,8 @@ export function readSessionSummary(filePath: string): SessionSummary {
     const head = firstRecord(fd, size);
     if (head !== undefined && isHeaderRecord(head)) Object.assign(summary, describeHeader(head));
     // A last line still being written (or torn by a crash) is no end record.
-    const tail = lastRecords(fd, completeEnd(fd, size), TAIL_RECORDS);
+    const end = completeEnd(fd, size);
+    const tail = lastRecords(fd, end, TAIL_RECORDS, { start: Math.max(0, end - TAIL_BYTES) });
     const last = tail.at(-1);
     if (last !== undefined && isEndRecord(last)) summary.end = describeEnd(last);
     summary.sizeLimitRecord = tail.some(isSizeLimitRecord);
