@@ -44,19 +44,18 @@ function textTime(line: string): number {
   return cachedSecondMs + (line.charCodeAt(20) - 0x30) * 100 + (line.charCodeAt(21) - 0x30) * 10 + (line.charCodeAt(22) - 0x30);
 }
 
-// Where a text record's logger name starts: just past its timestamp and separator.
-const NAME_START = '0000-00-00 00:00:00,000'.length + TEXT_SEPARATOR.length;
-
 /** Where a text record's logger name and level are: `<timestamp> - <name> - <LEVEL> - <message>`. */
 export function textHeader(line: string): { name: string; level: number; messageStart: number } | undefined {
-  if (!TEXT_RECORD_START.test(line)) return undefined;
-  const nameEnd = line.indexOf(TEXT_SEPARATOR, NAME_START);
+  // The logger name starts just past the timestamp and its separator.
+  const nameStart = TEXT_RECORD_START.exec(line)?.[0].length;
+  if (nameStart === undefined) return undefined;
+  const nameEnd = line.indexOf(TEXT_SEPARATOR, nameStart);
   if (nameEnd < 0) return undefined;
   const levelEnd = line.indexOf(TEXT_SEPARATOR, nameEnd + TEXT_SEPARATOR.length);
   if (levelEnd < 0) return undefined;
   const levelText = line.slice(nameEnd + TEXT_SEPARATOR.length, levelEnd);
   if (!Object.hasOwn(LEVEL_VALUES, levelText)) return undefined;
-  return { name: line.slice(NAME_START, nameEnd), level: LEVEL_VALUES[levelText as LevelName], messageStart: levelEnd + TEXT_SEPARATOR.length };
+  return { name: line.slice(nameStart, nameEnd), level: LEVEL_VALUES[levelText as LevelName], messageStart: levelEnd + TEXT_SEPARATOR.length };
 }
 
 /** A pino level number (10 trace … 60 fatal) as the core's (trace read as DEBUG); 0 when it is none. */
