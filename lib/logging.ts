@@ -337,9 +337,13 @@ export function resolveSettings(options: LoggingOptions = {}): ResolvedSettings 
 
 /** Python's numbers. Records carry their level as one of these, and the threshold test compares them. */
 export const LEVEL_VALUES: Readonly<Record<LevelName, number>> = Object.freeze({ DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40, CRITICAL: 50 });
-const LEVEL_NAMES: Readonly<Record<number, LevelName>> = { 10: 'DEBUG', 20: 'INFO', 30: 'WARNING', 40: 'ERROR', 50: 'CRITICAL' };
+export const LEVEL_NAMES: Readonly<Record<number, LevelName>> = { 10: 'DEBUG', 20: 'INFO', 30: 'WARNING', 40: 'ERROR', 50: 'CRITICAL' };
 /** pino's numbers, which JSON records carry, so that pino-pretty and log shippers read them as they are. */
 export const PINO_LEVELS: Readonly<Record<LevelName, number>> = Object.freeze({ DEBUG: 20, INFO: 30, WARNING: 40, ERROR: 50, CRITICAL: 60 });
+/** How a text record's first line starts: its local timestamp `YYYY-MM-DD HH:MM:SS,mmm`, then TEXT_SEPARATOR. */
+export const TEXT_RECORD_START: RegExp = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} - /;
+/** What separates a text record's timestamp, logger name, level and message. */
+export const TEXT_SEPARATOR = ' - ';
 // Causes and aggregated errors can form cycles; this deep, and this many errors in one record, are plenty to find the origin.
 const MAX_ERROR_DEPTH = 5;
 const MAX_ERRORS = 20;
@@ -350,7 +354,7 @@ const MAX_ERRORS = 20;
 const CONTROL_CHARS_TEXT = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 const CONTROL_CHARS_JSON = /[\x7f-\x9f]/g;
 // Every continuation line starts with this, so no message can start a line that looks like a record.
-const CONTINUATION = '\n    ';
+export const CONTINUATION = '\n    ';
 
 /** Records with control characters escaped: in text `\r` as `\\r` and the rest as `\\xNN`; in JSON DEL and C1 as `\\u00NN`. */
 function escapeControls(text: string, json: boolean): string {
@@ -359,6 +363,12 @@ function escapeControls(text: string, json: boolean): string {
   if (!controls.test(text)) return text;
   if (json) return text.replace(controls, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
   return text.replace(controls, (c) => (c === '\r' ? '\\r' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0')));
+}
+
+/** `text` with every control character but tab and newline escaped, as the writer does (in JSON all as `\\u00NN`, since a
+ * line it did not write may hold C0 raw): what a reader applies before a file's bytes reach a terminal. */
+export function escapeControlChars(text: string, json: boolean = false): string {
+  return json ? text.replace(CONTROL_CHARS_TEXT, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) : escapeControls(text, false);
 }
 
 /** Indents every line after the first, so a message cannot forge a record. */
@@ -479,7 +489,7 @@ function fieldValue(key: string, value: unknown): unknown {
 
 // Fields a JSON record always has; an extra field with one of these names is written with a trailing underscore rather than
 // shadow it.
-const JSON_CORE_FIELDS = new Set(['level', 'time', 'pid', 'name', 'msg']);
+export const JSON_CORE_FIELDS: ReadonlySet<string> = new Set(['level', 'time', 'pid', 'name', 'msg']);
 
 /** The parts of a record that depend only on the logger and the level, per level value; `json[0]` follows the time. */
 interface RecordPrefixes { text: Record<number, string>; json: Record<number, string> }
@@ -488,7 +498,7 @@ function buildPrefixes(name: string): RecordPrefixes {
   const text: Record<number, string> = {};
   const json: Record<number, string> = { 0: `,"pid":${process.pid},"name":${JSON.stringify(name)},"msg":` };
   for (const [levelName, value] of Object.entries(LEVEL_VALUES)) {
-    text[value] = ` - ${name} - ${levelName} - `;
+    text[value] = TEXT_SEPARATOR + name + TEXT_SEPARATOR + levelName + TEXT_SEPARATOR;
     json[value] = `{"level":${PINO_LEVELS[levelName as LevelName]},"time":`;
   }
   return { text, json };
@@ -1200,8 +1210,10 @@ const HEAD_BYTES = 64 * 1024;
 const TAIL_BYTES = 4 * 1024;
 // A record's timestamp, `YYYY-MM-DD HH:MM:SS,mmm`, is this long.
 const TIMESTAMP_LENGTH = 23;
-const HEADER_MESSAGE = 'Session started';
-const END_MESSAGE = 'Session ended';
+/** The message of a session's first record (§9). */
+export const HEADER_MESSAGE = 'Session started';
+/** The message of a session's last record (§9). */
+export const END_MESSAGE = 'Session ended';
 
 /**
  * The place a log's header names and whether its last record is the end record;
@@ -1271,7 +1283,7 @@ function jsonRecordFields(line: string, message: string): Record<string, unknown
  * for any other line.
  */
 function textRecordFields(line: string, message: string): Record<string, string> | undefined {
-  const lead = ` - ${DEFAULTS.prefix} - INFO - ${message}`;
+  const lead = TEXT_SEPARATOR + DEFAULTS.prefix + TEXT_SEPARATOR + 'INFO' + TEXT_SEPARATOR + message;
   if (!/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}$/.test(line.slice(0, TIMESTAMP_LENGTH)) || !line.startsWith(lead, TIMESTAMP_LENGTH)) return undefined;
   const fields: Record<string, string> = {};
   let at = TIMESTAMP_LENGTH + lead.length;
@@ -1863,6 +1875,14 @@ function writeHeldToStderr(): void {
   try { if (text !== '') fs.writeSync(2, escapeControls(text, false)); } catch { /* stderr is gone too: nothing left to tell. */ }
 }
 
+/** Logs a record past the session's size limit (§6), as the session's own records are: a summary a reader looks for, such as
+ * how `exec`'s command ended. The level setting and the hard limit still apply. */
+export function logPastSizeLimit(logger: Logger, level: LevelName, message: string, extra?: LogExtra): void {
+  const session = active;
+  if (session === null || session.threshold === Infinity || !(logger instanceof LoggerImpl)) return logger.log(level, message, extra);
+  if (levelValue(level) >= session.levelThreshold) session.record(Date.now(), levelValue(level), logger, message, extra);
+}
+
 /** The logger named `name` (default `automake`); the same object for the same name. Safe before `initLogging`: records are held
  * (up to 1,000) and written first once the file opens. */
 export function getLogger(name: string = DEFAULTS.prefix): Logger {
@@ -1989,7 +2009,7 @@ class Session implements LogSession {
     if (this.ended) return;
     this.ended = true;
     const dropped = this.writer.dropped;
-    this.writeOwn(LEVEL_VALUES.INFO, 'Session ended', { ...how, durationMs: Date.now() - this.startedMs, ...(dropped > 0 ? { dropped } : {}) });
+    this.writeOwn(LEVEL_VALUES.INFO, END_MESSAGE, { ...how, durationMs: Date.now() - this.startedMs, ...(dropped > 0 ? { dropped } : {}) });
     // Nothing follows the end record. A signal raised again kills a Node process at once, but Deno runs its event loop on for a
     // moment, and a record logged then would land after the end; it is counted as dropped instead.
     this.threshold = Infinity;

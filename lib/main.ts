@@ -13,9 +13,13 @@ import { parseCommandArgs } from './cli/args.ts';
 import { CommandError, UsageError } from './cli/errors.ts';
 import { execCommand } from './cli/exec.ts';
 import { hasHelp, printHelp, usageText } from './cli/help.ts';
-import { logsCommand } from './cli/logs.ts';
+import { logsClearCommand } from './cli/logs-clear.ts';
+import { logsConfigCommand } from './cli/logs-config.ts';
+import { logsPruneCommand } from './cli/logs-prune.ts';
+import { logsShowCommand } from './cli/logs-show.ts';
+import { logsViewCommand } from './cli/logs-view.ts';
 import { printStderr } from './cli/output.ts';
-import { endRun, openRun, runLogger, settingWarnings, type Opened } from './cli/run.ts';
+import { endRun, needRun, openRun, runLogger, settingWarnings, type Opened } from './cli/run.ts';
 
 // First of all, as docs/design.md §5 requires: this prunes old logs and opens this run's own.
 const opened = openRun(cliVersion());
@@ -41,11 +45,27 @@ async function main(argv: string[]): Promise<number> {
 async function dispatch(argv: string[], opened: Opened): Promise<number> {
   const [command, ...args] = argv;
   if (command === undefined) throw new UsageError('Missing command', '');
-  if (command === 'exec') return execCommand(args, runLogger(opened).child('exec'));
+  if (command === 'exec') return execCommand(args, runLogger(opened).child('exec'), 'run' in opened ? opened.run.session.settings.maxSessionBytes.value : Infinity);
   if (command === 'logs') return logsCommand(args, opened);
   if (command === 'help') return helpCommand(args);
   if (command.startsWith('-')) return programFlags(argv);
   throw new UsageError(`Unknown command: ${command}`, '');
+}
+
+/** `logs [SUBCOMMAND] ...`: every subcommand but `config` needs the log directory. */
+async function logsCommand(args: string[], opened: Opened): Promise<number> {
+  const [subcommand, ...rest] = args;
+  if (subcommand === '-h' || subcommand === '--help') return printHelp('logs');
+  // Plain `logs`, or `logs --json`: the listing.
+  if (subcommand === undefined || subcommand.startsWith('-')) return logsShowCommand(args, needRun(opened));
+  switch (subcommand) {
+    case 'show': return logsShowCommand(rest, needRun(opened));
+    case 'view': return logsViewCommand(rest, needRun(opened));
+    case 'prune': return logsPruneCommand(rest, needRun(opened));
+    case 'clear': return logsClearCommand(rest, needRun(opened));
+    case 'config': return logsConfigCommand(rest, opened);
+  }
+  throw new UsageError(`Unknown command: logs ${subcommand}`, 'logs');
 }
 
 /** A bad command line: its message and usage, exit code 2. A failure: its message, logged too, exit code 1. */

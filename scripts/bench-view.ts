@@ -5,9 +5,14 @@
  *   npx tsx scripts/bench-view.ts                  1,000 logs of 100 KiB; 5 rounds; 40 probes per follower
  *   npx tsx scripts/bench-view.ts --logs=200 --rounds=3 --probes=20
  *   npx tsx scripts/bench-view.ts --dir=PATH       where the fixture goes (default: the OS temp dir)
+ *   npx tsx scripts/bench-view.ts --large=20,200   one log holding a single record of 20 MB, then of 200 MB
+ *   npx tsx scripts/bench-view.ts --large=20 --root=DIR   the same, with the command line of another checkout
  *
  * Targets: `logs view --all -n 50` over 1,000 logs of 100 KiB each under 1 s
  * and 100 MB of RSS; a follower's delay from write to screen under 200 ms.
+ * With `--large`, time and memory in proportion to the record's size (a 200 MB
+ * record in seconds): those runs use the sources (`lib/main.ts` through tsx) of
+ * this checkout or of `--root`, so that an older commit can be measured beside it.
  * The command line runs as users run it, the `bin` built by `npm run build`
  * (`node dist/bin.js`), start-up included; `--version` is timed beside it,
  * so the difference is what viewing costs. Figures are medians with [min–max].
@@ -17,7 +22,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { initLogging } from '../lib/logging.ts';
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -31,15 +37,21 @@ interface Config {
   rounds: number;
   probes: number;
   dir: string;
+  /** Sizes in MB of the single records `--large` measures; empty for the usual benchmark. */
+  large: number[];
+  /** The checkout whose lib/main.ts `--large` runs. */
+  root: string;
 }
 
 function parseConfig(argv: string[]): Config {
-  const config: Config = { logs: 1000, kib: 100, rounds: 5, probes: 40, dir: path.join(os.tmpdir(), `automake-bench-view-${process.pid}`) };
+  const config: Config = { logs: 1000, kib: 100, rounds: 5, probes: 40, dir: path.join(os.tmpdir(), `automake-bench-view-${process.pid}`), large: [], root: ROOT };
   for (const arg of argv) {
     const [name, value] = arg.replace(/^--/, '').split('=');
     if (name === 'dir') config.dir = path.resolve(value);
+    else if (name === 'root') config.root = path.resolve(value);
+    else if (name === 'large') config.large = value.split(',').map(Number);
     else if (name === 'logs' || name === 'kib' || name === 'rounds' || name === 'probes') config[name] = Number(value);
-    else throw new Error(`Unknown argument ${arg}: expected --logs=N, --kib=N, --rounds=N, --probes=N or --dir=PATH`);
+    else throw new Error(`Unknown argument ${arg}: expected --logs=N, --kib=N, --rounds=N, --probes=N, --dir=PATH, --large=MB[,MB…] or --root=DIR`);
   }
   return config;
 }
@@ -86,14 +98,21 @@ interface Run {
   stdout: string;
 }
 
-function runCli(args: string[], dir: string): Run {
+/** Runs the command line; with `outFile`, its stdout goes there and `stdout` is its size in bytes. */
+function runCli(args: string[], dir: string, main: string[] = [BIN], outFile?: string): Run {
+  const out = outFile === undefined ? 'pipe' : fs.openSync(outFile, 'w');
   const started = performance.now();
-  const result = spawnSync(process.execPath, ['--import', REPORT_RSS, BIN, ...args], {
+  const result = spawnSync(process.execPath, ['--import', REPORT_RSS, ...main, ...args], {
     env: { ...process.env, AUTOMAKE_LOG_DIR: dir, NO_COLOR: '1' },
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
+    stdio: ['ignore', out, 'pipe'],
   });
   const ms = performance.now() - started;
+  if (typeof out === 'number') {
+    result.stdout = String(fs.fstatSync(out).size);
+    fs.closeSync(out);
+  }
   if (result.status !== 0) throw new Error(`automake ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
   const rss = /maxRSS=(\d+)/.exec(result.stderr);
   return { ms, rssMiB: rss === null ? NaN : Number(rss[1]) / 1024, stdout: result.stdout };
@@ -172,8 +191,46 @@ async function followDelays(config: Config, args: string[]): Promise<number[]> {
   }
 }
 
+/**
+ * `logs view PID -n 2` and `logs show` on one log whose middle record is a
+ * single line of `mb` MB: what reading backwards and parsing cost per byte.
+ */
+function timeLargeRecords(config: Config): void {
+  const tsx = createRequire(path.join(ROOT, 'package.json')).resolve('tsx');
+  const main = ['--import', pathToFileURL(tsx).href, path.join(config.root, 'lib', 'main.ts')];
+  const rows: string[] = [];
+  for (const mb of config.large) {
+    fs.mkdirSync(config.dir, { recursive: true });
+    const now = Date.now();
+    const pid = 1_000_000;
+    const file = path.join(config.dir, `automake_${stamp(now).slice(0, 10)}_${pid}.log`);
+    // Written a megabyte at a time: a child's peak RSS counts ours when it is forked.
+    const fd = fs.openSync(file, 'w', 0o600);
+    fs.writeSync(fd, `${stamp(now - 2)} - automake - INFO - before\n${stamp(now - 1)} - automake - INFO - `);
+    const megabyte = Buffer.alloc(1_000_000, 'x');
+    for (let i = 0; i < mb; i++) fs.writeSync(fd, megabyte);
+    fs.writeSync(fd, `\n${stamp(now)} - automake - INFO - after\n`);
+    fs.closeSync(fd);
+    const old = new Date(now - 600_000);
+    fs.utimesSync(file, old, old);
+    for (const args of [['logs', 'view', String(pid), '-n', '2'], ['logs', 'show']]) {
+      const runs: Run[] = [];
+      for (let round = 0; round < config.rounds; round++) {
+        const run = runCli(args, config.dir, main, path.join(config.dir, 'stdout'));
+        if (args[1] === 'view' && Number(run.stdout) < mb * 1_000_000) throw new Error(`expected the ${mb} MB record, got ${run.stdout} bytes`);
+        runs.push(run);
+      }
+      rows.push(`| ${mb} MB | \`automake ${args.join(' ')}\` | ${spread(runs.map((run) => run.ms))} | ${spread(runs.map((run) => run.rssMiB))} |`);
+    }
+    fs.rmSync(config.dir, { recursive: true, force: true });
+  }
+  const command = `npx tsx scripts/bench-view.ts --large=${config.large.join(',')} --rounds=${config.rounds}${config.root === ROOT ? '' : ` --root=${config.root}`}`;
+  process.stdout.write(['| record | command | wall ms | peak RSS MiB |', '|---:|---|---:|---:|', ...rows].join('\n') + `\n\n${os.cpus().length} cores, Node ${process.version}, sources of ${config.root}; reproduce with:\n  ${command}\n`);
+}
+
 async function main(): Promise<void> {
   const config = parseConfig(process.argv.slice(2));
+  if (config.large.length > 0) return timeLargeRecords(config);
   if (!fs.existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build first`);
   const command = `npx tsx scripts/bench-view.ts --logs=${config.logs} --kib=${config.kib} --rounds=${config.rounds} --probes=${config.probes}`;
   process.stderr.write(`Writing ${config.logs} logs of ${config.kib} KiB to ${config.dir} …\n`);

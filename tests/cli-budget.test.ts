@@ -43,6 +43,48 @@ describe('bounded disk use on the command line', { concurrency: true }, () => {
     assert.ok(logged.length < lines);
   });
 
+  test('exec past its log\'s size limit: the terminal gets all output, stderr says so once, and how the command ended is still logged', async (t) => {
+    const dir = tempDir(t);
+    const bytes = 3_000_000;
+    const run = await runCli(['exec', '--', 'sh', '-c', `yes | head -c ${bytes}`], { dir, env: { AUTOMAKE_LOG_MAX_SESSION_SIZE: '256K' } });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.length, bytes, 'the terminal gets every byte');
+    assert.equal(run.stdout, 'y\n'.repeat(bytes / 2));
+    assert.equal(run.stderr, 'automake: the session log reached its size limit (256 KiB): later output goes to the terminal only\n');
+    const records = fileLines(path.join(dir, logNames(dir)[0]));
+    assert.equal(records.filter((line) => / - automake - WARNING - .*size limit of 256 KiB/.test(line)).length, 1);
+    const summary = records.findIndex((line) => / - automake\.exec - INFO - Command exited with code 0 after .* exitCode=0 commandPid=\d+ durationMs=\d+$/.test(line));
+    assert.ok(summary > 0, 'exec\'s summary of how the command ended is logged past the limit');
+    assert.match(records[summary + 1], / - automake - INFO - Session ended exitCode=0 durationMs=\d+ dropped=\d+$/);
+  });
+
+  test('a command that fails past the size limit: its WARNING summary is logged too', async (t) => {
+    const dir = tempDir(t);
+    const run = await runCli(['exec', '--', 'sh', '-c', 'yes | head -c 1000000; exit 3'], { dir, env: { AUTOMAKE_LOG_MAX_SESSION_SIZE: '64K' } });
+    assert.equal(run.code, 3, run.stderr);
+    assert.equal(run.stdout.length, 1_000_000);
+    assert.equal(run.stderr.match(/size limit/g)?.length, 1, run.stderr);
+    const records = fileLines(path.join(dir, logNames(dir)[0]));
+    assert.ok(records.some((line) => / - automake\.exec - WARNING - Command exited with code 3 after .* exitCode=3 /.test(line)));
+  });
+
+  test('logs show marks a log that reached the limit it was written under, by the limit\'s WARNING, though today\'s limit is larger', async (t) => {
+    const dir = tempDir(t);
+    const run = await runCli(['exec', '--', 'sh', '-c', 'yes | head -c 300000'], { dir, env: { AUTOMAKE_LOG_MAX_SESSION_SIZE: '64K' } });
+    assert.equal(run.code, 0, run.stderr);
+    const env = { AUTOMAKE_LOG_MAX_SESSION_SIZE: '10M' };
+    // One after the other: a logs show still running is a session log the other lists.
+    const json = await runCli(['logs', 'show', '--json'], { dir, env });
+    const table = await runCli(['logs', 'show'], { dir, env });
+    assert.equal(json.code, 0, json.stderr);
+    const listed = (JSON.parse(json.stdout) as { file: string; command: string | null; bytes: number; sizeLimitReached: boolean }[])
+      .find((log) => log.command?.startsWith('automake exec') === true);
+    assert.ok(listed !== undefined, json.stdout);
+    assert.ok(listed.bytes < 10 * MIB);
+    assert.equal(listed.sizeLimitReached, true, 'the WARNING is among the last records, before exec\'s summary and the end record');
+    assert.match(table.stdout, new RegExp(`^${listed.file} .* \\(size limit\\) `, 'm'));
+  });
+
   test('at startup the budget in force deletes the oldest ended sessions\' logs first', async (t) => {
     const dir = tempDir(t);
     const logs = plantLogs(dir, 5, 10 * KIB);

@@ -44,12 +44,19 @@ async function endedSession(dir: string, text: string): Promise<number> {
   return running.pid;
 }
 
+// Prints `ready`, then waits for the end of its stdin.
+const LIVE_SCRIPT = 'echo ready; exec cat >/dev/null';
+
 /** Starts `exec` of a command that runs until the test ends, once its log is written: a live session. */
 async function liveSession(t: TestContext, dir: string): Promise<RunningChild> {
-  // Long enough to outlast the test on a loaded machine (where a test of this
-  // file can take longer than the usual 20 s limit); the test kills it.
-  const running = startCli(['exec', '--', 'sh', '-c', 'echo ready; exec sleep 300'], { dir, timeoutMs: 300_000 });
-  t.after(() => running.child.kill('SIGKILL'));
+  // The command runs until its stdin (the test's pipe, which exec passes on) is
+  // closed, however long a loaded machine makes the test; closing it ends the
+  // command even when the test has killed the command line, so nothing outlives the test.
+  const running = startCli(['exec', '--', 'sh', '-c', LIVE_SCRIPT], { dir, timeoutMs: 300_000 });
+  t.after(() => {
+    running.child.stdin.end();
+    running.child.kill('SIGKILL');
+  });
   await running.waitForStdout('ready\n');
   return running;
 }

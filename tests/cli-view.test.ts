@@ -211,7 +211,11 @@ describe('logs view --since and --until', () => {
 /** A live exec session of `script` (which prints `ready` first) and `logs view -f` following it, once it has shown that line. */
 async function followLive(t: TestContext, dir: string, script: string): Promise<{ live: RunningChild; follower: RunningChild }> {
   const live = startCli(['exec', '--', 'sh', '-c', script], { dir });
-  t.after(() => live.child.kill('SIGKILL'));
+  // Closing its stdin ends a script that waits on it, even once the command line is killed.
+  t.after(() => {
+    live.child.stdin.end();
+    live.child.kill('SIGKILL');
+  });
   await live.waitForStdout('ready\n');
   const follower = startCli(['logs', 'view', '-f', String(live.pid)], { dir });
   t.after(() => follower.child.kill('SIGKILL'));
@@ -234,13 +238,13 @@ describe('logs view -f', () => {
 
   test('following a session whose process dies without an end record (SIGKILL) ends too', async (t) => {
     const dir = tempDir(t);
-    const { live, follower } = await followLive(t, dir, 'echo ready; exec sleep 300');
+    const { live, follower } = await followLive(t, dir, 'echo ready; exec cat >/dev/null');
     live.child.kill('SIGKILL');
     const result = await follower.done;
     assert.equal(result.code, 0, result.stderr);
     assert.doesNotMatch(result.stdout, /Session ended/);
     const table = await runCli(['logs', 'show'], { dir });
-    assert.match(table.stdout, new RegExp(`^\\S+ +${live.pid} .* no end record +in 6d 23h +automake exec -- sh -c 'echo ready; exec sleep 300'$`, 'm'));
+    assert.match(table.stdout, new RegExp(`^\\S+ +${live.pid} .* no end record +in 6d 23h +automake exec -- sh -c 'echo ready; exec cat >/dev/null'$`, 'm'));
   });
 
   test('--all -f picks up a session that starts after it, led by that session\'s PID', async (t) => {
@@ -299,6 +303,31 @@ describe('logs view output', () => {
       assert.ok(output.includes('raw \\x1b[2J escape'), 'the file\'s ESC shown escaped');
       assert.ok(!output.includes(`${ESC}[2J`), 'and never raw');
     }
+  });
+});
+
+describe('logs view of a very large record', () => {
+  // Reading is linear (docs/design.md §10): a record many times a read's size is
+  // read in chunks and joined once. Its timing is in scripts/bench-view.ts --large.
+  const BIG = 50 * 1024 * 1024;
+
+  test('a 50 MB single-line record is shown whole, with the records around it, last N and as JSON', async (t) => {
+    const dir = tempDir(t);
+    const big = 'x'.repeat(BIG - 10) + ' tail=end';
+    const now = Date.now();
+    const { pid } = plantRecords(dir, [[now - 3000, 'INFO', 'before'], [now - 2000, 'WARNING', big], [now - 1000, 'INFO', 'after']]);
+    const last = await runCli(['logs', 'view', String(pid), '-n', '2'], { dir, timeoutMs: 120_000 });
+    assert.equal(last.code, 0, last.stderr);
+    const lines = last.stdout.split('\n');
+    assert.equal(lines.length, 3, 'two records and the final newline');
+    assert.ok(lines[0].endsWith(` - automake - WARNING - ${big}`), 'the large record whole');
+    assert.equal(lines[0].length, '2026-01-01 00:00:00,000 - automake - WARNING - '.length + big.length, 'and nothing else');
+    assert.match(lines[1], / - automake - INFO - after$/);
+    const json = await runCli(['logs', 'view', String(pid), '--since', '1h', '--json'], { dir, timeoutMs: 120_000 });
+    assert.equal(json.code, 0, json.stderr);
+    const records = json.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { msg: string; tail?: string });
+    assert.deepEqual(records.map((record) => record.msg.length), [6, big.length - ' tail=end'.length, 5]);
+    assert.equal(records[1].tail, 'end', 'its fields read back from the end of the line');
   });
 });
 

@@ -43,7 +43,7 @@ function shape(line: string, dir: string): string {
     .replace(/\d+(\.\d+)? (B|KiB|MiB|GiB)\b/g, 'SIZE')
     .replace(/\d+(\.\d+)?/g, '9')
     .replace(/\s+/g, ' ')
-    .trimEnd();
+    .trim();
 }
 
 test('every command of the README\'s command-line section prints what the README shows', async (t) => {

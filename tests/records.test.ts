@@ -1,5 +1,6 @@
 /**
- * The record reader under `logs view` and `logs show` (lib/cli/records.ts):
+ * The record reader under `logs view` and `logs show` (lib/cli/read-records.ts,
+ * lib/cli/record-parts.ts):
  * records with their continuation lines, read backwards and forwards in
  * chunks that cut lines anywhere, and what a record says, parsed back.
  */
@@ -7,10 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  completeEnd, escapeControlChars, lastRecords, pinoObject, RecordReader, splitShellWords, splitTextFields, type LogRecord,
-} from '../lib/cli/records.ts';
-import { shellQuote } from '../lib/logging.ts';
+import { completeEnd, lastRecords, RecordReader, type LogRecord } from '../lib/cli/read-records.ts';
+import { pinoObject, splitTextFields } from '../lib/cli/record-parts.ts';
+import { splitShellWords } from '../lib/cli/summary.ts';
+import { escapeControlChars, shellQuote } from '../lib/logging.ts';
 import { tempDir } from './helpers/log-files.ts';
 
 /** `YYYY-MM-DD HH:MM:SS,mmm` in local time, as the text format writes it. */
@@ -70,6 +71,13 @@ test('read backwards or forwards in chunks that cut lines anywhere, a log gives 
         assert.ok(sameList(got, records.slice(-count)), `trial ${trial}: the last ${count} records, read backwards`);
       }
       assert.ok(sameList(readForward(fd, end, next), records), `trial ${trial}: every record, read forwards`);
+      // From an offset anywhere (a record's start, inside a record, a line's start): only the records that begin there or later.
+      const offsets = records.map((_, i) => Buffer.byteLength(records.slice(0, i).map((record) => record + '\n').join('')));
+      for (const start of [Math.floor(next() * end), offsets[Math.floor(next() * offsets.length)] ?? 0, Math.max(0, end - 100)]) {
+        const from = records.filter((_, i) => offsets[i] >= start);
+        const got = lastRecords(fd, end, records.length + 1, { start }).map((record) => record.text);
+        assert.ok(sameList(got, from), `trial ${trial}: the records from offset ${start}`);
+      }
     } finally {
       fs.closeSync(fd);
     }

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test, type TestContext } from 'node:test';
 
-import { escapeControlChars } from '../lib/cli/records.ts';
+import { escapeControlChars } from '../lib/logging.ts';
 import { AS_NOBODY, fixture, lastJsonLine, runNode } from './helpers/child.ts';
 import { cannotRunAsNobody, runCli, startCli } from './helpers/cli.ts';
 import { deadPid, headerLine, logOf, tempDir } from './helpers/log-files.ts';

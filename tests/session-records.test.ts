@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import { fixture, runNode } from './helpers/child.ts';
 import { onlyLogFile, tempDir } from './helpers/log-files.ts';
 import { END_RECORD, fileLines, HEADER_RECORD, RECORD_START } from './helpers/records.ts';
-import { splitTextFields } from '../lib/cli/records.ts';
+import { splitTextFields } from '../lib/cli/record-parts.ts';
 
 const ENDING = fixture('ending.ts');
 

@@ -8,8 +8,9 @@ import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { isatty } from 'node:tty';
-import { errorCode, errorMessage, EXIT_SIGNALS, shellQuote, type LevelName, type Logger } from '../logging.ts';
-import { formatDuration } from './format.ts';
+import { errorCode, errorMessage, EXIT_SIGNALS, logPastSizeLimit, shellQuote, type LevelName, type Logger } from '../logging.ts';
+import { formatDuration, formatLimit } from './format.ts';
+import { printStderr } from './output.ts';
 
 // A line longer than this many bytes (a progress bar redrawn with \r, binary
 // output) is logged in pieces rather than held in memory until its newline comes.
@@ -33,7 +34,7 @@ export interface ExecResult {
  * under a logger named after its stream); logs the command line, working
  * directory, exit code or signal, and duration.
  */
-export async function runLoggedCommand(command: string, args: string[], logger: Logger): Promise<ExecResult> {
+export async function runLoggedCommand(command: string, args: string[], logger: Logger, maxSessionBytes: number): Promise<ExecResult> {
   const startedMs = Date.now();
   logger.info(`Running: ${shellQuote([command, ...args])}`, { cwd: process.cwd() });
   let child: ChildProcess;
@@ -43,14 +44,14 @@ export async function runLoggedCommand(command: string, args: string[], logger: 
     return cannotRun(command, error, logger);
   }
   const signals = relaySignals(child);
-  const output = captureOutput(child, logger);
+  const output = captureOutput(child, logger, sizeLimitNotice(logger, maxSessionBytes));
   const ended = await waitForExit(child);
   if ('error' in ended) {
     signals.release();
     return cannotRun(command, ended.error, logger);
   }
   if (!(await output.finish(OUTPUT_IDLE_MS))) {
-    logger.warning('The command exited but a process it started still holds its output open: stopped capturing it');
+    logPastSizeLimit(logger, 'WARNING', 'The command exited but a process it started still holds its output open: stopped capturing it');
   }
   await signals.settle(ended.signal);
   signals.release();
@@ -159,13 +160,13 @@ function relaySignals(child: ChildProcess): {
  * waits for both pipes to close, or gives up after `idleMs` without output
  * (resolving false), once the command has exited.
  */
-function captureOutput(child: ChildProcess, logger: Logger): { finish(idleMs: number): Promise<boolean> } {
+function captureOutput(child: ChildProcess, logger: Logger, beforeLogging: BeforeLogging): { finish(idleMs: number): Promise<boolean> } {
   const stdoutLogger = logger.child('stdout');
   const stderrLogger = logger.child('stderr');
   const streams = [child.stdout!, child.stderr!];
   const closed = Promise.all([
-    copyStream(child.stdout!, process.stdout, stdoutLogger, 'INFO'),
-    copyStream(child.stderr!, process.stderr, stderrLogger, 'WARNING'),
+    copyStream(child.stdout!, process.stdout, stdoutLogger, 'INFO', beforeLogging),
+    copyStream(child.stderr!, process.stderr, stderrLogger, 'WARNING', beforeLogging),
   ]);
   return {
     async finish(idleMs) {
@@ -179,9 +180,30 @@ function captureOutput(child: ChildProcess, logger: Logger): { finish(idleMs: nu
   };
 }
 
+/** Called before each block of output is logged, under the stream's logger at its level. */
+type BeforeLogging = (logger: Logger, level: LevelName) => void;
+
+/**
+ * Says once on stderr that the log reached its size limit (docs/design.md §6):
+ * the first time a block of output goes to a level the log took when the
+ * command started and takes no more.
+ */
+function sizeLimitNotice(logger: Logger, maxSessionBytes: number): BeforeLogging {
+  // Both output levels are checked on the exec logger: its children share its session's threshold.
+  const taken = new Set<LevelName>((['INFO', 'WARNING'] as const).filter((level) => logger.isEnabledFor(level)));
+  let told = false;
+  return (streamLogger, level) => {
+    if (told || !taken.has(level) || streamLogger.isEnabledFor(level)) return;
+    told = true;
+    printStderr(`the session log reached its size limit (${formatLimit(maxSessionBytes)}): later output goes to the terminal only`);
+  };
+}
+
 /** Copies `from` to `to` byte for byte and logs it, a record per line, at `level`; resolves when `from` closes. */
-function copyStream(from: Readable, to: NodeJS.WriteStream, logger: Logger, level: LevelName): Promise<void> {
+function copyStream(from: Readable, to: NodeJS.WriteStream, logger: Logger, level: LevelName, beforeLogging: BeforeLogging): Promise<void> {
   const lines = new LineSplitter((text, continued) => {
+    // Past the size limit the logger counts what it drops; the notice is ours to give.
+    beforeLogging(logger, level);
     // A piece of an over-long line is always text.
     if (continued && typeof text === 'string') logger.log(level, text, { continued: true });
     else logger.lines(level, text);
@@ -250,9 +272,10 @@ function logEnd(
   // Not `pid`: in a JSON record that is the session's own PID.
   if (pid !== undefined) fields.commandPid = pid;
   fields.durationMs = durationMs;
-  if (interruptedBy !== undefined) logger.warning(`Interrupted by ${interruptedBy}: the command ${what}`, fields);
-  else if (exitCode !== 0) logger.warning(`Command ${what}`, fields);
-  else logger.info(`Command ${what}`, fields);
+  // Past the session's size limit too: it is the record a reader of the log looks for (docs/design.md §6).
+  if (interruptedBy !== undefined) logPastSizeLimit(logger, 'WARNING', `Interrupted by ${interruptedBy}: the command ${what}`, fields);
+  else if (exitCode !== 0) logPastSizeLimit(logger, 'WARNING', `Command ${what}`, fields);
+  else logPastSizeLimit(logger, 'INFO', `Command ${what}`, fields);
   return exitCode;
 }
 

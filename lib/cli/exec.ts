@@ -13,8 +13,9 @@ import { printStderr } from './output.ts';
 /**
  * `exec -- CMD [ARGS...]`: runs CMD under `logger`, and returns the exit code to
  * exit with. The `--` may be left out when CMD does not start with a dash.
+ * `maxSessionBytes` is the session's size limit, named when the log reaches it.
  */
-export async function execCommand(args: string[], logger: Logger): Promise<number> {
+export async function execCommand(args: string[], logger: Logger, maxSessionBytes: number): Promise<number> {
   let split = args.findIndex((arg) => arg === '--' || !arg.startsWith('-'));
   if (split < 0) split = args.length;
   const { values } = parseCommandArgs(args.slice(0, split), {}, 'exec', 0);
@@ -22,7 +23,7 @@ export async function execCommand(args: string[], logger: Logger): Promise<numbe
   const commandLine = args[split] === '--' ? args.slice(split + 1) : args.slice(split);
   if (commandLine.length === 0) throw new UsageError('Missing command to run', 'exec');
   const { runLoggedCommand } = await import('./exec-run.ts');
-  const result = await runLoggedCommand(commandLine[0], commandLine.slice(1), logger);
+  const result = await runLoggedCommand(commandLine[0], commandLine.slice(1), logger, maxSessionBytes);
   if (result.error !== undefined) printStderr(result.error);
   return result.exitCode;
 }

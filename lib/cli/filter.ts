@@ -4,7 +4,7 @@
  */
 import { LEVEL_VALUES, parseLevel } from '../logging.ts';
 import { UsageError } from './errors.ts';
-import type { LogRecord } from './records.ts';
+import type { LogRecord } from './read-records.ts';
 
 /** What `logs view` keeps; an absent bound keeps everything on its side. */
 export interface RecordFilter {

@@ -1,7 +1,7 @@
 /** What `--help` and `help <command>` print, and the usage lines that go with errors. */
 import { defaultLogDir, DEFAULTS, ENV_VARIABLES } from '../logging.ts';
-import { logFilePattern } from './sessions.ts';
-import { DEFAULT_VIEW_LINES } from './view.ts';
+import { logFilePattern } from './log-files.ts';
+import { DEFAULT_VIEW_LINES } from './merge-records.ts';
 
 interface CommandHelp {
   usage: string;

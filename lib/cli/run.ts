@@ -16,7 +16,7 @@ import {
   type ResolvedSettings,
 } from '../logging.ts';
 import { CommandError } from './errors.ts';
-import type { LogPlace } from './sessions.ts';
+import type { LogPlace } from './log-files.ts';
 import { CLI_HEADER_FIELD } from './summary.ts';
 
 /** What a command needs: the session, and where the logs are. */

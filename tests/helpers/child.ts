@@ -54,6 +54,9 @@ export interface RunningChild {
   done: Promise<ChildResult>;
 }
 
+// The longest text waitForStdout looks for.
+const WAITED_TEXT_MAX = 4096;
+
 /** Starts `argv[0]` with the rest of `argv` as its arguments and collects its output. */
 export function startChild(argv: string[], options: ChildOptions = {}): RunningChild {
   const { cwd = ROOT, env = process.env, input, timeoutMs } = options;
@@ -61,10 +64,19 @@ export function startChild(argv: string[], options: ChildOptions = {}): RunningC
   let stdout = '';
   let stderr = '';
   let timedOut = false;
-  const waiters: { text: string; resolve: () => void }[] = [];
+  let waiters: { text: string; resolve: () => void }[] = [];
+  // The end of what came before the latest data, so that a text cut across two
+  // reads is found. Searching all of stdout on every read was quadratic: a
+  // 50 MB line took minutes to collect.
+  let tail = '';
   child.stdout.setEncoding('utf8').on('data', (data: string) => {
     stdout += data;
-    for (const waiter of waiters.filter((w) => stdout.includes(w.text))) waiter.resolve();
+    const recent = tail + data;
+    tail = recent.slice(-WAITED_TEXT_MAX);
+    if (waiters.length === 0) return;
+    const found = waiters.filter((w) => recent.includes(w.text));
+    waiters = waiters.filter((w) => !found.includes(w));
+    for (const waiter of found) waiter.resolve();
   });
   child.stderr.setEncoding('utf8').on('data', (data: string) => (stderr += data));
   // A child may end before it reads its input: what it did is in the result, not in an EPIPE here.
@@ -86,6 +98,7 @@ export function startChild(argv: string[], options: ChildOptions = {}): RunningC
   });
   const waitForStdout = (text: string) =>
     new Promise<void>((resolve, reject) => {
+      if (text.length > WAITED_TEXT_MAX) throw new RangeError(`waitForStdout takes at most ${WAITED_TEXT_MAX} characters`);
       if (stdout.includes(text)) return resolve();
       waiters.push({ text, resolve });
       done.then((result) => reject(new Error(`Ended (code ${result.code}) before printing ${JSON.stringify(text)}: ${JSON.stringify(result)}`)), reject);

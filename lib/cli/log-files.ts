@@ -1,8 +1,9 @@
 /**
- * The session logs in the log directory, as the command line sees them: listed,
- * found by PID or name, judged for pruning, opened and deleted. Every read and
- * delete goes through here, and here only names that match the log pattern,
- * regular files (never symlinks) and paths inside the log directory are used.
+ * The session logs in the log directory, as the command line sees them: found,
+ * listed, named by PID or file, opened and deleted. Every open and delete goes
+ * through here, and here only names that match the log pattern, regular files
+ * (never symlinks, never blocking on a FIFO) and paths inside the log directory
+ * are used.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -156,22 +157,42 @@ function sameDirectory(a: string, b: string): boolean {
 }
 
 /**
- * Opens `log` for reading without following a symlink that may have replaced it
- * since it was listed, and without blocking on a FIFO. Throws `CommandError`.
+ * Opens a log for reading without following a symlink that may have replaced it
+ * since it was listed, and without blocking on a FIFO: the one way the command
+ * line opens a log. Throws the error of `open`, or one saying it is not a regular file.
  */
-export function openSessionLog(log: SessionLog): number {
+export function openLog(filePath: string): number {
   const { O_RDONLY, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = fs.constants;
+  const fd = fs.openSync(filePath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  if (!fs.fstatSync(fd).isFile()) {
+    fs.closeSync(fd);
+    throw new Error('it is not a regular file');
+  }
+  return fd;
+}
+
+/** Runs `read` on the open log at `filePath`, closing it after; `fallback` when it cannot be opened (gone, replaced). */
+export function withLog<T>(filePath: string, fallback: T, read: (fd: number) => T): T {
   let fd: number;
   try {
-    fd = fs.openSync(log.path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    fd = openLog(filePath);
+  } catch {
+    return fallback;
+  }
+  try {
+    return read(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Throws `CommandError` saying why `log` cannot be read (a symlink planted since it was listed, say). */
+export function checkReadable(log: SessionLog): void {
+  try {
+    fs.closeSync(openLog(log.path));
   } catch (error) {
     throw new CommandError(`Cannot open ${log.name}: ${errorMessage(error)}`);
   }
-  if (!fs.fstatSync(fd).isFile()) {
-    fs.closeSync(fd);
-    throw new CommandError(`Cannot open ${log.name}: it is not a regular file`);
-  }
-  return fd;
 }
 
 /** What deleting one log came to. */
