@@ -132,6 +132,15 @@ export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** What `get` returns, or undefined when it throws: for what may be missing or not ours to read (/proc, a deleted cwd). */
+function attempt<T>(get: () => T): T | undefined {
+  try {
+    return get();
+  } catch {
+    return undefined;
+  }
+}
+
 function checkRetentionDays(value: unknown, what: string): number {
   if (typeof value === 'number' && value > 0) return value;
   throw new TypeError(`${what} must be a positive number of days (or Infinity): received ${describe(value)}`);
@@ -982,18 +991,13 @@ function cleanMessage(logger: LoggerImpl, text: string, continued: boolean): str
   return redactFrom(rules, whole, context.length, logger.redactState);
 }
 
-// ---------------------------------------------------------------------------
-// File naming and locations
-// ---------------------------------------------------------------------------
+// ==== File naming and locations ====
 
 const IS_WINDOWS = process.platform === 'win32';
 const SEP = IS_WINDOWS ? '\\' : '/';
 
-/**
- * `<prefix>_YYYY-MM-DD_<pid>.log`, with the local calendar date of `date`; with a
- * `sequence` of 2 or more, `<prefix>_YYYY-MM-DD_<pid>-<sequence>.log`, the name a
- * session takes when the plain one is taken (§2). Default prefix `automake`.
- */
+/** `<prefix>_YYYY-MM-DD_<pid>.log` with the local date of `date`; with a `sequence` of 2 or more `<prefix>_YYYY-MM-DD_<pid>-<sequence>.log`,
+ * the name a session takes when the plain one is taken (§2). Default prefix `automake`. */
 export function logFileName(date: Date, pid: number, prefix: string = DEFAULTS.prefix, sequence = 1): string {
   if (!Number.isSafeInteger(pid) || pid <= 0) throw new TypeError(`"pid" must be a positive integer: received ${describe(pid)}`);
   if (!Number.isSafeInteger(sequence) || sequence <= 0) throw new TypeError(`"sequence" must be a positive integer: received ${describe(sequence)}`);
@@ -1012,23 +1016,17 @@ function logNamePattern(prefix: string): RegExp {
   return pattern;
 }
 
-/**
- * The date, PID and sequence (1 for a plain name, n for `-<n>`) in a session log's
- * name (default prefix `automake`); `undefined` when the name is not one.
- */
+/** The date, PID and sequence (1 for a plain name, n for `-<n>`) in a session log's name (default prefix `automake`); `undefined`
+ * when the name is not one. */
 export function parseLogFileName(name: string, prefix: string = DEFAULTS.prefix): { date: string; pid: number; sequence: number } | undefined {
   const match = logNamePattern(prefix).exec(name);
   const date = match?.[1];
   return match === null || date === undefined ? undefined : { date, pid: Number(match[2]), sequence: Number(match[3] ?? 1) };
 }
 
-function isAbsolutePath(path: string): boolean {
-  return IS_WINDOWS ? /^([A-Za-z]:)?[\\/]/.test(path) : path.startsWith('/');
-}
-
-/** `path` made absolute against the working directory, with `.` and `..` resolved. */
+/** `path` made absolute against the working directory, with `.` and `..` resolved (on Windows only made absolute). */
 function absolutePath(path: string): string {
-  const full = isAbsolutePath(path) ? path : joinPath(process.cwd(), path);
+  const full = (IS_WINDOWS ? /^([A-Za-z]:)?[\\/]/.test(path) : path.startsWith('/')) ? path : joinPath(process.cwd(), path);
   if (IS_WINDOWS) return full;
   const parts: string[] = [];
   for (const part of full.split('/')) {
@@ -1050,11 +1048,9 @@ function parentPath(path: string): string {
   return cut === 0 ? path.slice(0, 1) : path.slice(0, cut);
 }
 
-/**
- * The platform's log directory: `$XDG_STATE_HOME/automake/logs` or `~/.local/state/automake/logs`
- * on Linux and others, `~/Library/Logs/automake` on macOS, `%LOCALAPPDATA%\automake\Logs` on Windows.
- * Throws `LoggingSetupError` naming the variable to set when there is no home directory.
- */
+/** The platform's log directory: `$XDG_STATE_HOME/automake/logs` or `~/.local/state/automake/logs` on Linux and others,
+ * `~/Library/Logs/automake` on macOS, `%LOCALAPPDATA%\automake\Logs` on Windows. Throws `LoggingSetupError` naming the variable to
+ * set when there is no home directory. */
 export function defaultLogDir(env: Record<string, string | undefined> = process.env, platform: string = process.platform): string {
   const has = (name: string) => typeof env[name] === 'string' && env[name] !== '';
   if (platform === 'win32') {
@@ -1069,9 +1065,7 @@ export function defaultLogDir(env: Record<string, string | undefined> = process.
   throw new LoggingSetupError('Cannot find a log directory: set HOME or AUTOMAKE_LOG_DIR', '');
 }
 
-// ---------------------------------------------------------------------------
-// Pruning
-// ---------------------------------------------------------------------------
+// ==== Pruning, and whether a session still runs ====
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -1081,11 +1075,8 @@ export function logFileTime(stats: { birthtimeMs?: number; mtimeMs: number }): n
   return typeof birth === 'number' && Number.isFinite(birth) && birth > 0 ? birth : stats.mtimeMs;
 }
 
-/**
- * When a log whose age is measured from `fileTimeMs` (its `logFileTime`) turns old
- * at `retentionDays`: once the present is later than this, the pruner deletes it
- * unless its session is still running. `Infinity` when `retentionDays` is.
- */
+/** When a log whose age is measured from `fileTimeMs` (its `logFileTime`) turns old at `retentionDays`: once the present is later,
+ * the pruner deletes it unless its session is still running. `Infinity` when `retentionDays` is. */
 export function pruneDueTime(fileTimeMs: number, retentionDays: number): number {
   return fileTimeMs + retentionDays * DAY_MS;
 }
@@ -1094,62 +1085,40 @@ export function pruneDueTime(fileTimeMs: number, retentionDays: number): number 
 const MAX_PID = 2 ** 22;
 
 /** A file as the kernel knows it, whatever its name: its device and inode. */
-export interface FileIdentity {
-  dev: number;
-  ino: number;
-}
+export interface FileIdentity { dev: number; ino: number }
 
 /** What the liveness tests need of a log file: its `fs.Stats`, or these fields of them. */
-export interface LogFileStats extends FileIdentity {
-  mtimeMs: number;
-}
+export interface LogFileStats extends FileIdentity { mtimeMs: number }
 
 /** Where a session runs (§12): its host and, on Linux, its boot and PID namespace. */
-export interface SessionPlace {
-  host?: string;
-  bootId?: string;
-  pidNamespace?: string;
-}
+export interface SessionPlace { host?: string; bootId?: string; pidNamespace?: string }
 
-// A running session touches its file this often, so that a reader that cannot
-// ask about its PID (another container, another host) sees it is alive (§12).
+// A running session touches its file this often, so that a reader that cannot ask about its PID (another container, another host)
+// sees it is alive (§12); such a log has ended once untouched for ten heartbeats.
 const HEARTBEAT_MS = 30_000;
-// A log nobody can ask about by PID has ended once it was untouched this long:
-// ten missed heartbeats.
 const IDLE_ENDED_MS = 5 * 60_000;
 
-/**
- * Whether the process `pid` in this PID namespace is the session that wrote a log
- * with these stats: it exists and, where the system says when a process started
- * (Linux), it started no later than one second after the file's mtime, or it holds
- * the file open. Without `file`, whether a process with this PID exists. Only
- * meaningful for a log written on this host, boot and PID namespace; for any log,
- * ask `isSessionRunning`.
- */
+/** Whether the process `pid` in this PID namespace is the session that wrote a log with these stats: it exists and, where the
+ * system says when a process started (Linux), it started no later than one second after the file's mtime, or it holds the file
+ * open. Without `file`, whether a process with this PID exists. Only meaningful for a log of this host, boot and PID namespace;
+ * for any log, ask `isSessionRunning`. */
 export function isSessionAlive(pid: number, file?: LogFileStats): boolean {
   // kill(0) would signal our own process group and always succeed.
   if (!Number.isSafeInteger(pid) || pid <= 0 || pid > MAX_PID || !pidExists(pid)) return false;
   if (file === undefined) return true;
-  // A session writes its log as it opens it, so it started before the file's
-  // mtime; a process that started later only reuses the PID (after a reboot,
-  // say), and must not keep an ended session's log for ever.
+  // A session writes its log as it opens it: a process that started later only reuses the PID (after a reboot, say), and must
+  // not keep an ended session's log for ever.
   const startedMs = processStartMs(pid);
   if (startedMs === undefined || startedMs <= file.mtimeMs + START_SLACK_MS) return true;
-  // Unless it holds the file open: a wall clock stepped forward since the
-  // session started (a VM resumed) makes every process look younger than it
-  // is, and its idle session's log older.
+  // Unless it holds the file open: a wall clock stepped forward (a VM resumed) makes every process look younger than it is.
   return holdsOpen(pid, file);
 }
 
-/**
- * Whether the session that writes the log at `filePath` (`stats`, its lstat) may
- * still be running, wherever it runs (§12): this process's own file is; a log whose
- * last record is the end record has ended; a log whose header names this host, boot
- * and PID namespace (or this host and neither, as older logs do) runs while its PID
- * does (`isSessionAlive`); any other log, one without a readable header included,
- * runs while it was modified in the last five minutes. Reads the file's first and
- * last bytes, so ask only about logs about to be deleted or shown.
- */
+/** Whether the session that writes the log at `filePath` (`stats`, its lstat) may still be running, wherever it runs (§12): this
+ * process's own file is; a log whose last record is the end record has ended; a log whose header names this host, boot and PID
+ * namespace (or this host and neither, as older logs do) runs while its PID does (`isSessionAlive`); any other log, one without a
+ * readable header included, runs while it was modified in the last five minutes. Reads the file's first and last bytes, so ask
+ * only about logs about to be deleted or shown. */
 export function isSessionRunning(filePath: string, stats: LogFileStats): boolean {
   if (isOwnFile(stats)) return true;
   const ends = readLogEnds(filePath, stats);
@@ -1176,26 +1145,18 @@ let place: SessionPlace | undefined;
 /** Where this process runs (§12), read once: host, and on Linux boot ID and PID namespace. */
 function thisPlace(): SessionPlace {
   if (place !== undefined) return place;
-  const read = (get: () => string): string | undefined => {
-    try {
-      return get().trim() || undefined;
-    } catch {
-      // Not Linux, /proc not mounted, or not ours to read (Deno without --allow-read).
-      return undefined;
-    }
+  // Each is missing where it cannot be read: not Linux, /proc not mounted, or not ours to read (Deno without --allow-read).
+  const fields = {
+    host: hostName(process.env),
+    bootId: attempt(() => fs.readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim()),
+    pidNamespace: attempt(() => fs.readlinkSync('/proc/self/ns/pid').trim()),
   };
   place = {};
-  const host = hostName(process.env);
-  const bootId = read(() => fs.readFileSync('/proc/sys/kernel/random/boot_id', 'latin1'));
-  const pidNamespace = read(() => fs.readlinkSync('/proc/self/ns/pid'));
-  if (host !== undefined) place.host = host;
-  if (bootId !== undefined) place.bootId = bootId;
-  if (pidNamespace !== undefined) place.pidNamespace = pidNamespace;
+  for (const key of ['host', 'bootId', 'pidNamespace'] as const) if (fields[key]) place[key] = fields[key];
   return place;
 }
 
-// The header's fields are looked for in this much of a log's start, and the end
-// record in this much of its end: an end record is one short line.
+// The header's fields are looked for in this much of a log's start, and the end record (one short line) in this much of its end.
 const HEAD_BYTES = 64 * 1024;
 const TAIL_BYTES = 4 * 1024;
 // A record's timestamp, `YYYY-MM-DD HH:MM:SS,mmm`, is this long.
@@ -1203,11 +1164,8 @@ const TIMESTAMP_LENGTH = 23;
 const HEADER_MESSAGE = 'Session started';
 const END_MESSAGE = 'Session ended';
 
-/**
- * The place a log's header names and whether its last record is the end record;
- * `gone` when there is no file at the path any more; undefined when it cannot be
- * read or is no longer the file listed.
- */
+/** The place a log's header names and whether its last record is the end record; `gone` when there is no file at the path any
+ * more; undefined when it cannot be read or is no longer the file listed. */
 function readLogEnds(filePath: string, stats: LogFileStats): { place: SessionPlace | undefined; ended: boolean } | 'gone' | undefined {
   const { O_RDONLY, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = fs.constants;
   let fd: number;
@@ -1226,7 +1184,10 @@ function readLogEnds(filePath: string, stats: LogFileStats): { place: SessionPla
     const head = read(0, Math.min(now.size, HEAD_BYTES));
     const tail = now.size <= HEAD_BYTES ? head : read(now.size - TAIL_BYTES, TAIL_BYTES);
     const firstLine = head.indexOf('\n');
-    return { place: firstLine < 0 ? undefined : headerPlace(head.slice(0, firstLine)), ended: endsWithEndRecord(tail) };
+    // The last line counts only when whole: a torn one is no end record.
+    const lastLine = tail.endsWith('\n') ? tail.slice(tail.lastIndexOf('\n', tail.length - 2) + 1, -1) : '';
+    const header = firstLine < 0 ? undefined : sessionRecordFields(head.slice(0, firstLine), HEADER_MESSAGE);
+    return { place: header === undefined ? undefined : headerPlace(header), ended: sessionRecordFields(lastLine, END_MESSAGE) !== undefined };
   } catch {
     return undefined;
   } finally {
@@ -1234,10 +1195,8 @@ function readLogEnds(filePath: string, stats: LogFileStats): { place: SessionPla
   }
 }
 
-/** The place a `Session started` record (text or JSON) names; undefined when `line` is none. */
-function headerPlace(line: string): SessionPlace | undefined {
-  const fields = line.startsWith('{') ? jsonRecordFields(line, HEADER_MESSAGE) : textRecordFields(line, HEADER_MESSAGE);
-  if (fields === undefined) return undefined;
+/** The place a header's fields name. */
+function headerPlace(fields: Record<string, unknown>): SessionPlace {
   const result: SessionPlace = {};
   for (const key of ['host', 'bootId', 'pidNamespace'] as const) {
     const value = fields[key];
@@ -1246,56 +1205,26 @@ function headerPlace(line: string): SessionPlace | undefined {
   return result;
 }
 
-/** Whether the last line of `tail` is a whole end record (a torn last line is not). */
-function endsWithEndRecord(tail: string): boolean {
-  if (!tail.endsWith('\n')) return false;
-  const line = tail.slice(tail.lastIndexOf('\n', tail.length - 2) + 1, -1);
-  return (line.startsWith('{') ? jsonRecordFields(line, END_MESSAGE) : textRecordFields(line, END_MESSAGE)) !== undefined;
-}
+// A text record's ` key=value` field: the key and the value each bare or a JSON string, as quoteIfNeeded writes them.
+const TEXT_FIELD = / ("(?:[^"\\]|\\.)*"|[^\s="]+)=("(?:[^"\\]|\\.)*"|[^\s"]*)/y;
 
-/** The fields of a JSON record of the root logger whose message is `message`; undefined for any other line. */
-function jsonRecordFields(line: string, message: string): Record<string, unknown> | undefined {
-  try {
-    const record: unknown = JSON.parse(line);
+/** The fields of a record (text or JSON) of the root logger, at INFO in text, whose message is `message`; undefined for any other
+ * line. Quoted text values are unquoted where they parse as JSON; only the place's fields, plain words, are read. */
+function sessionRecordFields(line: string, message: string): Record<string, unknown> | undefined {
+  if (line.startsWith('{')) {
+    const record: unknown = attempt(() => JSON.parse(line));
     if (typeof record !== 'object' || record === null) return undefined;
     const fields = record as Record<string, unknown>;
     return fields['name'] === DEFAULTS.prefix && fields['msg'] === message ? fields : undefined;
-  } catch {
-    return undefined;
   }
-}
-
-/**
- * The ` key=value` fields of a text record of the root logger at INFO whose
- * message is `message` (values quoted as JSON strings are unquoted); undefined
- * for any other line.
- */
-function textRecordFields(line: string, message: string): Record<string, string> | undefined {
   const lead = ` - ${DEFAULTS.prefix} - INFO - ${message}`;
   if (!/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}$/.test(line.slice(0, TIMESTAMP_LENGTH)) || !line.startsWith(lead, TIMESTAMP_LENGTH)) return undefined;
-  const fields: Record<string, string> = {};
-  let at = TIMESTAMP_LENGTH + lead.length;
-  while (at < line.length) {
-    const equals = line.indexOf('=', at);
-    if (line[at] !== ' ' || equals < 0) return undefined;
-    let end = equals + 1;
-    if (line[end] === '"') {
-      do end = line[end] === '\\' ? end + 2 : end + 1;
-      while (end < line.length && line[end] !== '"');
-      end++;
-    } else {
-      end = line.indexOf(' ', end);
-      if (end < 0) end = line.length;
-    }
-    const raw = line.slice(equals + 1, end);
-    let value = raw;
-    try {
-      if (raw.startsWith('"')) value = String(JSON.parse(raw));
-    } catch {
-      // Kept as written: only the place's fields are read, and they are plain words.
-    }
-    fields[line.slice(at + 1, equals)] = value;
-    at = end;
+  const fields: Record<string, unknown> = {};
+  for (TEXT_FIELD.lastIndex = TIMESTAMP_LENGTH + lead.length; TEXT_FIELD.lastIndex < line.length;) {
+    const [, key = '', value = ''] = TEXT_FIELD.exec(line) ?? [];
+    if (key === '') return undefined;
+    const unquote = (text: string): unknown => (text.startsWith('"') ? attempt(() => String(JSON.parse(text))) ?? text : text);
+    fields[String(unquote(key))] = unquote(value);
   }
   return fields;
 }
@@ -1305,106 +1234,61 @@ function pidExists(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    // Only ESRCH says the process is gone (EPERM: it runs, as another user). Deno
-    // without --allow-run throws NotCapable, which proves nothing: taking it for
-    // "ended" deleted running sessions' logs.
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+    // Only ESRCH says the process is gone (EPERM: it runs, as another user). Deno without --allow-run throws NotCapable, which
+    // proves nothing: taking it for "ended" deleted running sessions' logs.
+    return errorCode(error) !== 'ESRCH';
   }
 }
 
-// /proc/PID/stat counts a process's start in clock ticks of USER_HZ, which the
-// kernel ABI fixes at 100 on every mainstream architecture (it is what
-// sysconf(_SC_CLK_TCK) returns; Node cannot call sysconf).
+// /proc/PID/stat counts a process's start in clock ticks of USER_HZ, which the kernel ABI fixes at 100 on every mainstream
+// architecture (Node cannot call sysconf(_SC_CLK_TCK)). /proc/stat gives the boot time in whole seconds, so a start time read
+// from it is up to a second early or late.
 const CLOCK_TICKS_PER_SECOND = 100;
-// /proc/stat gives the boot time in whole seconds, so a start time read from it
-// is up to a second early or late.
 const START_SLACK_MS = 1000;
 let bootTimeMs: number | undefined;
 
-/**
- * When process `pid` (or this one, `self`) started, in epoch ms: /proc/stat `btime`
- * plus field 22 (starttime) of /proc/PID/stat. Undefined where that cannot be read
- * (not Linux, /proc hidden by hidepid or another namespace's, the process just
- * ended): then the PID's existence decides.
- */
+/** When process `pid` (or this one, `self`) started, in epoch ms: /proc/stat `btime` plus field 22 (starttime) of /proc/PID/stat.
+ * Undefined where that cannot be read (not Linux, /proc hidden by hidepid or another namespace's, the process just ended): then
+ * the PID's existence decides. */
 function processStartMs(pid: number | 'self'): number | undefined {
   if (process.platform !== 'linux' || (pid !== 'self' && !procShowsOurPids())) return undefined;
-  try {
-    if (bootTimeMs === undefined) {
-      const btime = /^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'latin1'));
-      if (btime === null) return undefined;
-      bootTimeMs = Number(btime[1]) * 1000;
-    }
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // Field 2, the command name, is in parentheses and may itself hold spaces
-    // and parentheses: count from the last ")", after which field 3 comes
-    // first, so field 22 is the twentieth.
-    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-    return Number.isFinite(ticks) ? bootTimeMs + (ticks * 1000) / CLOCK_TICKS_PER_SECOND : undefined;
-  } catch {
-    return undefined;
-  }
+  bootTimeMs ??= attempt(() => Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'latin1'))?.[1] ?? NaN) * 1000);
+  const stat = attempt(() => fs.readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  if (bootTimeMs === undefined || !Number.isFinite(bootTimeMs) || stat === undefined) return undefined;
+  // Field 2, the command name, is in parentheses and may hold spaces and parentheses: after the last ")" field 3 comes first.
+  const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  return Number.isFinite(ticks) ? bootTimeMs + (ticks * 1000) / CLOCK_TICKS_PER_SECOND : undefined;
 }
 
 let procIsOurs: boolean | undefined;
 
-/**
- * Whether /proc shows this PID namespace's processes: a container that mounts
- * the host's /proc, or none, would have us ask about other processes' PIDs.
- */
+/** Whether /proc shows this PID namespace's processes: a container that mounts the host's /proc, or none, would have us ask about
+ * other processes' PIDs. */
 function procShowsOurPids(): boolean {
-  if (procIsOurs === undefined) {
-    try {
-      procIsOurs = Number(fs.readlinkSync('/proc/self')) === process.pid;
-    } catch {
-      procIsOurs = false;
-    }
-  }
+  procIsOurs ??= attempt(() => Number(fs.readlinkSync('/proc/self')) === process.pid) ?? false;
   return procIsOurs;
 }
 
-/**
- * Whether process `pid` has `file` open, from /proc/PID/fd (Linux). False where
- * that cannot be read (another user's process, unless we are root).
- */
+/** Whether process `pid` has `file` open, from /proc/PID/fd (Linux). False where that cannot be read (another user's process,
+ * unless we are root). */
 function holdsOpen(pid: number, file: LogFileStats): boolean {
   if (!procShowsOurPids()) return false;
-  let fds: string[];
-  try {
-    fds = fs.readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return false;
-  }
-  for (const fd of fds) {
-    try {
-      // stat follows the fd's magic link to the open file itself.
-      const target = fs.statSync(`/proc/${pid}/fd/${fd}`, LSTAT_OPTIONS);
-      if (target !== undefined && target.ino === file.ino && target.dev === file.dev) return true;
-    } catch {
-      // Closed since the listing, or not ours to see.
-    }
-  }
-  return false;
+  // stat follows an fd's magic link to the open file itself; one closed since the listing, or not ours to see, is skipped.
+  return (attempt(() => fs.readdirSync(`/proc/${pid}/fd`)) ?? []).some((fd) => {
+    const target = attempt(() => fs.statSync(`/proc/${pid}/fd/${fd}`, LSTAT_OPTIONS));
+    return target !== undefined && target.ino === file.ino && target.dev === file.dev;
+  });
 }
 
 const LSTAT_OPTIONS = { throwIfNoEntry: false } as const;
 
 /** A log the age rule kept, which the disk budget may still delete if its session has ended. */
-interface KeptLog {
-  file: string;
-  time: number;
-  size: number;
-  stats: LogFileStats;
-}
+interface KeptLog { file: string; time: number; size: number; stats: LogFileStats }
 
-/**
- * Deletes the logs of ended sessions older than `retentionDays` (default 7) in `dir`;
- * then, given `maxTotalBytes` or `minFreeBytes`, the oldest ended sessions' logs
- * while the logs add up to more, or the file system has less free (§6).
- * Synchronous; never throws for one file: ENOENT means another session pruned it
- * first, other errors are reported and the next file is tried. A missing directory
- * gives an empty report.
- */
+/** Deletes the logs of ended sessions older than `retentionDays` (default 7) in `dir`; then, given `maxTotalBytes` or
+ * `minFreeBytes`, the oldest ended sessions' logs while the logs add up to more, or the file system has less free (§6).
+ * Synchronous; never throws for one file: ENOENT means another session pruned it first, other errors are reported and the next
+ * file is tried. A missing directory gives an empty report. */
 export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneReport {
   const retentionDays = checkRetentionDays(options.retentionDays ?? DEFAULTS.retentionDays, '"retentionDays"');
   const pattern = logNamePattern(options.prefix ?? DEFAULTS.prefix);
@@ -1414,16 +1298,14 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
     maxTotalBytes: checkSize(options.maxTotalBytes ?? Infinity, '"maxTotalBytes"'),
     minFreeBytes: checkSize(options.minFreeBytes ?? 0, '"minFreeBytes"'),
   };
-  const hasBudget = budget.maxTotalBytes !== Infinity || budget.minFreeBytes > 0;
   const dryRun = options.dryRun === true;
   const report: PruneReport = { deleted: [], kept: 0, errors: [], deletedBytes: 0, totalBytes: 0 };
-
+  const reportError = (file: string, error: unknown) => void report.errors.push({ file, code: errorCode(error), message: errorMessage(error) });
   let names: string[];
   try {
     names = fs.readdirSync(dir);
   } catch (error) {
-    const code = errorCode(error);
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') report.errors.push({ file: dir, code, message: errorMessage(error) });
+    if (errorCode(error) !== 'ENOENT' && errorCode(error) !== 'ENOTDIR') reportError(dir, error);
     return report;
   }
   /** Deletes one log; true when it is gone, by our hand (reported) or by another process's first. */
@@ -1431,10 +1313,8 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
     try {
       if (!dryRun) fs.unlinkSync(file);
     } catch (error) {
-      const code = errorCode(error);
-      if (code === 'ENOENT') return true;
-      report.errors.push({ file, code, message: errorMessage(error) });
-      return false;
+      if (errorCode(error) !== 'ENOENT') reportError(file, error);
+      return errorCode(error) === 'ENOENT';
     }
     report.deleted.push(file);
     report.deletedBytes += size;
@@ -1442,42 +1322,52 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
   };
   const dirPrefix = joinPath(dir, '');
   let undeletableBytes = 0;
+  forEachLog(dirPrefix, names, pattern, reportError, (file, stats) => {
+    // Old when strictly older than the retention; a time in the future is never old. One that could not be deleted still takes
+    // its room.
+    if (now > pruneDueTime(logFileTime(stats), retentionDays) && !isSessionRunning(file, stats)) {
+      if (!remove(file, stats.size)) {
+        report.totalBytes += stats.size;
+        undeletableBytes += stats.size;
+      }
+      return;
+    }
+    report.kept++;
+    report.totalBytes += stats.size;
+  });
+  // Listed again, when over budget, rather than kept from the scan (which would cost every startup two objects a log): the logs
+  // as they are now (other processes may be pruning too), less those the scan could not handle, which stay in the total.
+  const listKept = () => {
+    const skipped = new Set(report.errors.map((error) => error.file));
+    const logs: KeptLog[] = [];
+    forEachLog(dirPrefix, names, pattern, () => {}, (file, stats) => {
+      if (!skipped.has(file)) logs.push({ file, time: logFileTime(stats), size: stats.size, stats });
+    });
+    report.kept = logs.length;
+    report.totalBytes = undeletableBytes + logs.reduce((sum, log) => sum + log.size, 0);
+    return logs;
+  };
+  if (budget.maxTotalBytes !== Infinity || budget.minFreeBytes > 0) applyDiskBudget(dir, listKept, budget, report, remove, dryRun);
+  return report;
+}
+
+/** Calls `visit` with each regular file among `names` that is a session log, as lstat sees it now (a symlink is judged, and left,
+ * as a link, never followed); `onError` with one lstat failed on. */
+function forEachLog(dirPrefix: string, names: string[], pattern: RegExp, onError: (file: string, error: unknown) => void,
+  visit: (file: string, stats: fs.Stats) => void): void {
   for (const name of names) {
     // test, not exec: the PID is read from the name only for an old log.
     if (!pattern.test(name)) continue;
     const file = dirPrefix + name;
     let stats: fs.Stats | undefined;
     try {
-      // lstat: a symlink is judged (and left) as a link, never followed.
       stats = fs.lstatSync(file, LSTAT_OPTIONS);
     } catch (error) {
-      report.errors.push({ file, code: errorCode(error), message: errorMessage(error) });
+      onError(file, error);
       continue;
     }
-    if (stats === undefined || !stats.isFile()) continue;
-    // Old when strictly older than the retention; a time in the future is never old.
-    if (now > pruneDueTime(logFileTime(stats), retentionDays) && !isSessionRunning(file, stats)) {
-      // One that could not be deleted still takes its room.
-      if (!remove(file, stats.size)) {
-        report.totalBytes += stats.size;
-        undeletableBytes += stats.size;
-      }
-      continue;
-    }
-    report.kept++;
-    report.totalBytes += stats.size;
+    if (stats !== undefined && stats.isFile()) visit(file, stats);
   }
-  // Listed again, when over budget: the logs as they are now (other processes
-  // may be pruning too), but those the age rule could not delete, which stay
-  // out of the budget's reach and in its total.
-  const listKept = () => {
-    const logs = keptLogs(dirPrefix, names, pattern, new Set(report.errors.map((error) => error.file)));
-    report.kept = logs.length;
-    report.totalBytes = undeletableBytes + logs.reduce((sum, log) => sum + log.size, 0);
-    return logs;
-  };
-  if (hasBudget) applyDiskBudget(dir, listKept, budget, report, remove, dryRun);
-  return report;
 }
 
 /** The PID in a log's name or path the log name pattern matched: after its last `_`, before `-<n>` or `.log`. */
@@ -1485,50 +1375,15 @@ function pidOfLogName(name: string): number {
   return parseInt(name.slice(name.lastIndexOf('_') + 1), 10);
 }
 
-/**
- * The logs left after the age rule, for the budget, which needs them only when
- * the directory is over it: they are listed again then (the logs the age rule
- * deleted are gone) rather than kept from the scan, which would cost every
- * startup two objects a log for the rare one that needs them.
- */
-function keptLogs(dirPrefix: string, names: string[], pattern: RegExp, skipped: Set<string>): KeptLog[] {
-  const kept: KeptLog[] = [];
-  for (const name of names) {
-    if (!pattern.test(name)) continue;
-    const file = dirPrefix + name;
-    if (skipped.has(file)) continue;
-    let stats: fs.Stats | undefined;
-    try {
-      stats = fs.lstatSync(file, LSTAT_OPTIONS);
-    } catch {
-      // Reported by the scan, if it was there; gone or unreadable now: not the budget's to delete.
-      continue;
-    }
-    if (stats === undefined || !stats.isFile()) continue;
-    kept.push({ file, time: logFileTime(stats), size: stats.size, stats });
-  }
-  return kept;
-}
-
-/**
- * Rule 6, the disk budget (§6): deletes the oldest ended sessions' logs while
- * the logs add up to more than `maxTotalBytes` or the file system has less than
- * `minFreeBytes` free. A log another process deleted first counts as gone, so
- * processes starting together delete no more between them than one would.
- */
-function applyDiskBudget(
-  dir: string,
-  listLogs: () => KeptLog[],
-  budget: { maxTotalBytes: number; minFreeBytes: number },
-  report: PruneReport,
-  remove: (file: string, size: number) => boolean,
-  dryRun: boolean,
-): void {
+/** Rule 6, the disk budget (§6): deletes the oldest ended sessions' logs while the logs add up to more than `maxTotalBytes` or the
+ * file system has less than `minFreeBytes` free. A log another process deleted first counts as gone, so processes starting
+ * together delete no more between them than one would. */
+function applyDiskBudget(dir: string, listLogs: () => KeptLog[], budget: { maxTotalBytes: number; minFreeBytes: number },
+  report: PruneReport, remove: (file: string, size: number) => boolean, dryRun: boolean): void {
   // Where free space cannot be measured, the free-space rule holds.
   let free = budget.minFreeBytes > 0 ? fileSystemSpace(dir)?.free ?? Infinity : Infinity;
   const overBudget = () => report.totalBytes > budget.maxTotalBytes || free < budget.minFreeBytes;
   if (!overBudget()) return;
-  // The list also counts the logs again (see pruneOldLogs): what others deleted since the scan is gone from the total.
   const logs = listLogs().sort((a, b) => a.time - b.time || (a.file < b.file ? -1 : 1));
   for (const log of logs) {
     if (!overBudget()) return;
