@@ -1395,17 +1395,11 @@ function applyDiskBudget(dir: string, listLogs: () => KeptLog[], budget: { maxTo
   }
 }
 
-// ---------------------------------------------------------------------------
-// Opening the session's file
-// ---------------------------------------------------------------------------
+// ==== Opening the session's file ====
 
-/**
- * Creates the log directory (0700 when new) and checks that no other user can
- * plant, replace or delete files in it (docs/design.md §7): the directory it
- * really is, symlinks followed, must be owned by us or root and not writable by
- * others, sticky bit or not. Throws `LoggingSetupError` naming the fix. Returns
- * the absolute path and, for a group-writable directory (used), a warning to log.
- */
+/** Creates the log directory (0700 when new) and checks that no other user can plant, replace or delete files in it (§7): the
+ * directory it really is, symlinks followed, must be owned by us or root and not writable by others, sticky bit or not. Throws
+ * `LoggingSetupError` naming the fix. Returns the absolute path and, for a group-writable directory (used), a warning to log. */
 function prepareLogDirectory(dir: string): { dir: string; warning?: string } {
   const absoluteDir = absolutePath(dir);
   try {
@@ -1417,8 +1411,7 @@ function prepareLogDirectory(dir: string): { dir: string; warning?: string } {
   if (IS_WINDOWS) return { dir: absoluteDir };
   let stats: fs.Stats;
   try {
-    // stat follows every symlink to the real directory; its path (realpath) is
-    // only looked up to name it in a message, which keeps startup cheap.
+    // stat follows every symlink to the real directory; realpath only names it in a message.
     stats = fs.statSync(absoluteDir);
   } catch (error) {
     throw new LoggingSetupError(`Cannot use log directory ${absoluteDir}: ${errorMessage(error)}`, absoluteDir, error);
@@ -1426,7 +1419,7 @@ function prepareLogDirectory(dir: string): { dir: string; warning?: string } {
   const foreign = stats.uid !== effectiveUid(stats.uid) && stats.uid !== 0;
   const mode = stats.mode & 0o7777;
   if (stats.isDirectory() && !foreign && (mode & 0o022) === 0) return { dir: absoluteDir };
-  const realDir = realPath(absoluteDir);
+  const realDir = attempt(() => fs.realpathSync(absoluteDir)) ?? absoluteDir;
   const named = realDir === absoluteDir ? absoluteDir : `${absoluteDir} (${realDir})`;
   const modeText = mode.toString(8).padStart(4, '0');
   if (!stats.isDirectory()) {
@@ -1447,36 +1440,21 @@ function prepareLogDirectory(dir: string): { dir: string; warning?: string } {
   return { dir: absoluteDir, warning: `Log directory ${named} is writable by its group (mode ${modeText}): its members can plant or delete logs; run \`chmod g-w ${realDir}\` to prevent it` };
 }
 
-/** The path with every symlink resolved, or the path itself when that fails. */
-function realPath(path: string): string {
-  try {
-    return fs.realpathSync(path);
-  } catch {
-    return path;
-  }
-}
-
-/** This process's effective user ID; `fallback` where there is none (Windows) or it may not be asked. */
+/** This process's effective user ID; `fallback` where there is none (Windows) or it may not be asked (Deno without --allow-sys
+ * throws NotCapable: the owner goes unchecked there). */
 function effectiveUid(fallback: number): number {
-  try {
-    return typeof process.geteuid === 'function' ? process.geteuid() : fallback;
-  } catch {
-    // Deno without --allow-sys throws NotCapable: the owner goes unchecked there.
-    return fallback;
-  }
+  return attempt(() => process.geteuid?.()) ?? fallback;
 }
 
-// How many names a session tries (`_<pid>.log`, then `-2` … `-1000`) before it
-// gives up: more taken than that is no reused PID but something planted.
+// How many names a session tries (`_<pid>.log`, then `-2` … `-1000`) before it gives up: more taken than that is no reused PID
+// but something planted.
 const MAX_NAME_SEQUENCE = 1000;
 
-/**
- * Creates this session's file in `dir`: `O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0600, so
- * that nothing already at a name (an earlier session whose PID was reused, a live
- * session with the same PID in another container, a planted file, link or FIFO)
- * is ever opened, written, truncated or re-moded. When the plain name is taken, the
- * first free `-<n>` name (§2, §12). Throws `LoggingSetupError` when no name can be had.
- */
+/** Creates this session's file in `dir`: `O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0600, so that nothing already at a name (an earlier
+ * session whose PID was reused, a live session with the same PID in another container, a planted file, link or FIFO) is ever
+ * opened, written, truncated or re-moded. When the plain name is taken, the first free `-<n>` name (§2, §12). Throws
+ * `LoggingSetupError` when no name can be had. */
+
 function createLogFile(dir: string, date: Date, pid: number, prefix: string): { fd: number; filePath: string; identity: FileIdentity } {
   const { O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = fs.constants;
   // O_NONBLOCK: opening never blocks (O_EXCL already refuses a FIFO at the name).
@@ -1511,25 +1489,19 @@ const CHUNK_CHARS = 64 * 1024;
 // then nothing does.
 const SIZE_LIMIT_MARGIN = MIB;
 
-/**
- * Appends records to the session's file through an `fs.WriteStream` over the descriptor the opener made (docs/design.md §4).
- *
- * What it assumes, and why: the stream's writes run on this thread. Its `fs` option gives it `writeChunk`, which calls
- * `fs.writeSync` and then the stream's callback, instead of Node's `fs.write` on the thread pool. A thread-pool write cannot be
- * waited for synchronously (its callback needs the event loop, which an ERROR record, an `exit` hook or a signal's flush cannot
- * give it), so a record that must be in the kernel before the call returns would overtake it, or guess when it landed. Here a
- * chunk the stream takes is in the kernel when its `write` returns: nothing is ever in flight, a synchronous flush never
- * overtakes a byte handed on before it, and a chunk has landed exactly when the stream's callback says so. The cost is the write
- * system call on this thread, once per tick or 64 KiB, as Node itself does for a `process.stdout` that is a file. A stream takes
- * writes from the tick after it is made; until then (initLogging's own tick) chunks go to `writeChunk` directly.
- */
+/** Appends records to the session's file through an `fs.WriteStream` over the descriptor the opener made (§4). Its writes run on
+ * this thread: its `fs` option gives it `writeChunk` (`fs.writeSync`, then the callback) instead of a thread-pool `fs.write`,
+ * which an ERROR record, an `exit` hook or a signal's flush could not wait for, and would overtake. So nothing is ever in flight,
+ * and a chunk has landed exactly when the stream's callback says so, at the cost of one write system call per tick or 64 KiB on
+ * this thread (as Node does for a `process.stdout` that is a file). A stream takes writes from the tick after it is made; until
+ * then (initLogging's own tick) chunks go to `writeChunk` directly. */
 class LogWriter {
   readonly filePath: string;
   dropped = 0;
-  /** Whether the file has reached the soft limit. */
-  limitReached = false;
   /** Called once, when the file reaches the soft limit. */
   onSizeLimit: () => void = () => {};
+  private limitReached = false;
+
   private readonly fd: number;
   private readonly stream: fs.WriteStream;
   private readonly json: boolean;
@@ -1915,13 +1887,10 @@ function exitCodeNow(): number {
   return Number.isInteger(code) ? code : 0;
 }
 
-/**
- * The header's fields (docs/design.md §9): who the process is, what it runs and
- * where, then the application's own, which cannot replace ours. In JSON the
- * record's own `pid` says it already.
- */
+/** The header's fields (§9): who the process is, what it runs and where, then the application's own, which cannot replace ours.
+ * In JSON the record's own `pid` says it already; `cwd` is left out when it was deleted under us. */
 function headerFields(settings: LogSettings, extra: Record<string, unknown>): Record<string, unknown> {
-  const cwd = workingDirectory();
+  const cwd = attempt(() => process.cwd());
   const started = processStartMs('self') ?? Date.now() - process.uptime() * 1000;
   const fields: Record<string, unknown> = {
     ...(settings.format.value === 'text' ? { pid: process.pid } : {}),
@@ -1938,21 +1907,9 @@ function headerFields(settings: LogSettings, extra: Record<string, unknown>): Re
   return fields;
 }
 
-/** The working directory; undefined when it was deleted under us. */
-function workingDirectory(): string | undefined {
-  try {
-    return process.cwd();
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Touches the file open as `fd` every HEARTBEAT_MS, so that its mtime says the
- * session runs even when it logs nothing (§12), from a timer that never keeps the
- * process alive. Returns what stops it. A descriptor that is no longer the file
- * (closed after a write failure, its number reused) is never touched.
- */
+/** Touches the file open as `fd` every HEARTBEAT_MS, so that its mtime says the session runs even when it logs nothing (§12), from
+ * a timer that never keeps the process alive. Returns what stops it. A descriptor that is no longer the file (closed after a
+ * write failure, its number reused) is never touched. */
 function startHeartbeat(fd: number, identity: FileIdentity): () => void {
   const timer: ReturnType<typeof setInterval> = setInterval(() => {
     try {
@@ -1972,14 +1929,9 @@ function startHeartbeat(fd: number, identity: FileIdentity): () => void {
 
 /** This machine's name: the kernel's (Linux), else `HOSTNAME` or `COMPUTERNAME`. */
 function hostName(env: Record<string, string | undefined>): string | undefined {
-  try {
-    const name = fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim();
-    if (name !== '') return name;
-  } catch {
-    // Not Linux, or no /proc.
-  }
-  return env['HOSTNAME'] || env['COMPUTERNAME'] || undefined;
+  return attempt(() => fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim()) || env['HOSTNAME'] || env['COMPUTERNAME'] || undefined;
 }
+
 
 // A word a POSIX shell reads as itself, unquoted.
 const SHELL_WORD = /^[\w\/.,:=@%+-]+$/;
