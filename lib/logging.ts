@@ -1,18 +1,15 @@
 /**
- * Session logging for automake: one log file per process, old logs pruned at
- * startup, and no record lost, torn or reordered however the process ends.
- * The vendorable core: it imports only `node:fs`, so it can be copied alone into
- * another project; docs/design.md is its contract. It reads top to bottom: types
- * and options, levels and the record format, redaction, the pruner, opening the
- * file, the writer, exit handling, initLogging.
+ * Session logging for automake: one log file per process, old logs pruned at startup, and no record lost, torn or reordered
+ * however the process ends. The vendorable core: it imports only `node:fs`, so it can be copied alone into another project;
+ * docs/design.md is its contract. It reads top to bottom: types and options, levels and the record format, redaction, naming and
+ * pruning, opening the file, the writer, exit handling, initLogging.
  *
- * It assumes one process writes each log file, and that `initLogging` runs in
- * the main thread, whose exit and signal hooks are the process's. Its write
- * stream's writes run on that thread too (LogWriter says why), so no write is
- * ever in flight when a record must reach the kernel. Not promised: records
- * below ERROR not yet written when the process is killed (SIGKILL).
+ * It assumes one process writes each log file, and that `initLogging` runs in the main thread, whose exit and signal hooks are
+ * the process's; its writes run on that thread too (LogWriter says why), so none is ever in flight when a record must reach the
+ * kernel. Not promised: records below ERROR not yet written when the process is killed (SIGKILL).
  *
  * @example
+
  * // With initLogging and getLogger imported from this file:
  * const session = initLogging();           // prune, then open automake_YYYY-MM-DD_PID.log
  * getLogger('automake.agent').info('started', { task: 'build' });
@@ -350,8 +347,7 @@ const LEVEL_NAMES: Readonly<Record<number, LevelName>> = { 10: 'DEBUG', 20: 'INF
 /** pino's numbers, which JSON records carry, so that pino-pretty and log shippers read them as they are. */
 export const PINO_LEVELS: Readonly<Record<LevelName, number>> = Object.freeze({ DEBUG: 20, INFO: 30, WARNING: 40, ERROR: 50, CRITICAL: 60 });
 // Causes and aggregated errors can form cycles; this deep, and this many errors in one record, are plenty to find the origin.
-const MAX_ERROR_DEPTH = 5;
-const MAX_ERRORS = 20;
+const MAX_ERROR_DEPTH = 5, MAX_ERRORS = 20;
 
 // Control characters other than tab and newline could drive a terminal that `cat`s the log (ESC starts ANSI sequences; U+009B is
 // a one-character CSI). The writer escapes them in each chunk it writes: our own parts of a record hold none, and redaction has
@@ -384,12 +380,9 @@ function localDate(date: Date): string {
   return `${String(date.getFullYear()).padStart(4, '0')}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())}`;
 }
 
-// Formatting a Date costs far more than a record; the seconds part changes at most once a second, and records logged in a burst
-// share their millisecond.
-let cachedSecond = NaN;
-let cachedSecondText = '';
-let cachedMs = NaN;
-let cachedMsText = '';
+// Formatting a Date costs far more than a record; the seconds part changes once a second, and a burst of records shares its ms.
+let cachedSecond = NaN, cachedSecondText = '';
+let cachedMs = NaN, cachedMsText = '';
 
 /** `YYYY-MM-DD HH:MM:SS,mmm` in local time, as Python's logging writes it. */
 function formatTimestamp(ms: number): string {
@@ -413,19 +406,14 @@ function jsonReplacer(key: string, value: unknown): unknown {
   return value instanceof Error ? serializeError(value) : value;
 }
 
-/** JSON for any value, or a placeholder text when it has none (a cycle, a throwing getter). */
-function jsonOrPlaceholder(value: unknown): { json: string } | { placeholder: string } {
+/** JSON for any value; where it has none (a cycle, a throwing getter) a placeholder text, as a JSON string if `quoted`. */
+function toJson(value: unknown, quoted = true): string {
   try {
-    return { json: JSON.stringify(value, jsonReplacer) ?? 'null' };
+    return JSON.stringify(value, jsonReplacer) ?? 'null';
   } catch (error) {
-    return { placeholder: `[unserializable: ${errorMessage(error)}]` };
+    const placeholder = `[unserializable: ${errorMessage(error)}]`;
+    return quoted ? JSON.stringify(placeholder) : placeholder;
   }
-}
-
-/** JSON for any value; never throws. */
-function toJson(value: unknown): string {
-  const result = jsonOrPlaceholder(value);
-  return 'json' in result ? result.json : JSON.stringify(result.placeholder);
 }
 
 /** The errors an AggregateError (or any error with an `errors` array) holds. */
@@ -469,16 +457,13 @@ function stringifyValue(value: unknown): string {
   if (value === null) return 'null';
   if (value instanceof Error) return cleanText(`${value.name}: ${value.message}`);
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
-  const result = jsonOrPlaceholder(value);
-  return 'json' in result ? result.json : result.placeholder;
+  return toJson(value, false);
 }
 
-// As in Go's slog text handler: quote a key or value that would not read back as one token (empty, or holding a space, "=", a
-// quote or a control character).
-const NEEDS_QUOTING = /[\s="\x00-\x1f\x7f-\x9f]/;
-
+/** As Go's slog text handler does: a key or value quoted when it would not read back as one token (empty, or holding a space,
+ * "=", a quote or a control character). */
 function quoteIfNeeded(text: string): string {
-  return text === '' || NEEDS_QUOTING.test(text) ? JSON.stringify(text) : text;
+  return text === '' || /[\s="\x00-\x1f\x7f-\x9f]/.test(text) ? JSON.stringify(text) : text;
 }
 
 /** An extra field's value as it may be written: `[REDACTED]` when its key is sensitive (§8 rule 1). */
@@ -486,8 +471,7 @@ function fieldValue(key: string, value: unknown): unknown {
   return rules !== null && isSensitiveKey(rules, key) ? REDACTED : value;
 }
 
-// Fields a JSON record always has; an extra field with one of these names is written with a trailing underscore rather than
-// shadow it.
+// Fields a JSON record always has: an extra field so named is written with a trailing underscore rather than shadow one.
 const JSON_CORE_FIELDS = new Set(['level', 'time', 'pid', 'name', 'msg']);
 
 /** The parts of a record that depend only on the logger and the level, per level value; `json[0]` follows the time. */
@@ -1931,7 +1915,6 @@ function startHeartbeat(fd: number, identity: FileIdentity): () => void {
 function hostName(env: Record<string, string | undefined>): string | undefined {
   return attempt(() => fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim()) || env['HOSTNAME'] || env['COMPUTERNAME'] || undefined;
 }
-
 
 // A word a POSIX shell reads as itself, unquoted.
 const SHELL_WORD = /^[\w\/.,:=@%+-]+$/;
