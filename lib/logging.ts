@@ -178,8 +178,7 @@ function parseRetention(text: string): number | undefined {
   return days > 0 && (days === Infinity || Number.isFinite(days)) ? days : undefined;
 }
 
-// A user pattern may repeat without bound this many times: backtracking can cost a slice's length (USER_PATTERN_SLICE) to the
-// power of their number.
+// Backtracking can cost a slice's length (USER_PATTERN_SLICE) to the power of a pattern's unbounded repetitions.
 const MAX_UNBOUNDED_REPETITIONS = 3;
 
 /** Why a user pattern could backtrack without practical bound, or undefined: a repeated group that holds a repetition, an
@@ -244,10 +243,8 @@ function checkSize(value: unknown, what: string, min = 0): number {
 
 // A record's head and the note of its bound take a few hundred bytes: below this no room is left for the message.
 const MIN_RECORD_BYTES = KIB;
-// journald's rule for its own budget, with smaller bounds: logs may take 10% of the file system (SystemMaxUse: 10%, at most 4
-// GiB; ours at least 16 MiB, at most 1 GiB), and 5% of it, at most 1 GiB, is kept free (SystemKeepFree: 15%, at most 4 GiB;
-// journald answers for the whole system's logs, we for one tool's). One session may take an eighth: eight runaway sessions fill
-// the budget, one cannot.
+// journald's SystemMaxUse (10%) and SystemKeepFree (5% here: journald answers for all the system's logs, we for one tool's), at
+// most 1 GiB rather than 4. One session may take an eighth: eight runaway sessions fill the budget, one cannot.
 const TOTAL_SHARE = 0.1, TOTAL_FLOOR = 16 * MIB, FREE_SHARE = 0.05, BUDGET_CEILING = GIB, SESSIONS_PER_BUDGET = 8;
 
 /** The size and free bytes of the file system `dir` is (or will be) on; undefined where statfs fails or is missing. */
@@ -264,9 +261,8 @@ function fileSystemSpace(dir: string): { size: number; free: number } | undefine
   }
 }
 
-/** The default budget for logs in `dir`, from its file system's size: in whole MiB, or whole KiB for a share under 1 MiB (so a
- * file system under 20 MiB still keeps some space free). Where it cannot be measured: the largest budget the rule ever gives,
- * and no free-space rule, which could not be checked either. */
+/** The default budget for logs in `dir`, in whole MiB, or KiB for a share under 1 MiB (a file system under 20 MiB still keeps some
+ * space free). Unmeasurable: the largest budget the rule gives, and no free-space rule, which could not be checked either. */
 function defaultBudget(dir: string): { maxTotalBytes: number; minFreeBytes: number } {
   const size = fileSystemSpace(dir)?.size;
   if (size === undefined) return { maxTotalBytes: BUDGET_CEILING, minFreeBytes: 0 };
@@ -349,9 +345,8 @@ export const PINO_LEVELS: Readonly<Record<LevelName, number>> = Object.freeze({ 
 // Causes and aggregated errors can form cycles; this deep, and this many errors in one record, are plenty to find the origin.
 const MAX_ERROR_DEPTH = 5, MAX_ERRORS = 20;
 
-// Control characters other than tab and newline could drive a terminal that `cat`s the log (ESC starts ANSI sequences; U+009B is
-// a one-character CSI). The writer escapes them in each chunk it writes: our own parts of a record hold none, and redaction has
-// seen the text as logged. JSON.stringify escapes C0 already, but leaves DEL and C1 raw.
+// Control characters but tab and newline could drive a terminal that `cat`s the log (ESC, U+009B CSI). The writer escapes them
+// per chunk, after redaction saw the text as logged. JSON.stringify escapes C0 already, but leaves DEL and C1 raw.
 const CONTROL_CHARS_TEXT = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 const CONTROL_CHARS_JSON = /[\x7f-\x9f]/g;
 // Every continuation line starts with this, so no message can start a line that looks like a record.
@@ -544,9 +539,8 @@ function boundRecord(record: string, maxBytes: number, json: boolean): string {
   }
 }
 
-/** The longest start of `json` (a JSON object cut short) that ends inside a string value, and the brackets that close what it
- * opened: the caller adds the note and the closing quote. A cut in a key or between values goes back to the end of the last
- * string value before it. */
+/** The longest start of `json` (an object cut short) ending inside a string value (a cut in a key or between values goes back to
+ * the last one), and the brackets that close what it opened; the caller adds the note and the closing quote. */
 function closeJsonCut(json: string): { text: string; closers: string } {
   const stack: string[] = [];
   let expectKey = false;
@@ -646,8 +640,7 @@ function keyBefore(text: string, end: number): string {
   return start < end && isWordChar(first) && !(first >= 0x30 && first <= 0x39) ? text.slice(start, end) : '';
 }
 
-// Between a key and its value: `key=`, `key = ` (INI files), `key: `, `"key": ` or `"key":` (quotes maybe escaped), `--key `. The
-// key is read back in code.
+// Between a key (read back in code) and its value: `key=`, `key = `, `key: `, `"key": ` or `"key":` (maybe escaped), `--key `.
 const KEY_SEPARATOR = /=|:[ \t]|["']:|--(?=[A-Za-z_])/g;
 
 /** A key, where its value starts, whether prose may follow it (`key: `), and a quote opened before it, which ends the value. */
@@ -719,9 +712,8 @@ function valueEnd(text: string, start: number): number {
   return end > start ? end : -1;
 }
 
-// `Authorization: <scheme> <credentials>`: the scheme word stays (Bearer, Basic, token, Bot, Digest, AWS4-HMAC-SHA256 …); so does
-// `Bearer`/`Basic` before any sensitive key's value. The credentials run to the quote the value is in, else to the end of the
-// line (Digest has many fields).
+// `Authorization: <scheme> <credentials>`: the scheme word stays (Bearer, Basic, Bot, Digest, AWS4-HMAC-SHA256 …), as `Bearer` or
+// `Basic` does before any sensitive value; the credentials run to the value's quote, else to the line's end (Digest has fields).
 const SCHEME_WORD = /[A-Za-z][\w.+-]*[ ]+(?=\S)/y;
 const BEARER_OR_BASIC = /(?:bearer|basic)[ ]+(?=\S)/iy;
 
@@ -792,10 +784,8 @@ const URL_PASSWORD_RULE: Rule = {
   },
 };
 
-// Passwords given as command-line options, only after a client that reads one there, on the same line within 256 characters
-// (elsewhere `-p` and `-u` mean other things: `mkdir -p`, `ssh -p 22`): `-p<password>` for MySQL and MariaDB clients and sshpass;
-// `-p <password>` for sshpass, `docker login` and its kin and MongoDB's tools; `-a <password>` for redis-cli; curl's `-u
-// user:password`.
+// Passwords as command-line options, only within 256 characters after a client that reads one there (elsewhere `-p` means other
+// things: `mkdir -p`, `ssh -p 22`): MySQL, MariaDB, sshpass, `docker login` and kin, MongoDB, redis-cli `-a`, curl `-u user:pw`.
 const PASSWORD_OPTIONS: { client: RegExp; option: RegExp; afterColon?: boolean }[] = [
   { client: /\b(?:mysql\w*|mariadb(?:-\w+)?|sshpass)\b/, option: /-p(?=[^\s"'\\-])/y },
   { client: /\b(?:sshpass|(?:docker|podman|nerdctl|buildah|skopeo|helm)\b.*\blogin|mongo\w*)\b/, option: /-p[ ]+(?=[^\s"'\\-])/y },
@@ -819,8 +809,7 @@ const PASSWORD_OPTION_RULE: Rule = {
   },
 };
 
-// Provider token formats: the literal each starts with, what follows, and whether the literal stays (a webhook's host). A token
-// starts at a word boundary; an ANSI colour code before it counts as one.
+// Provider token formats: the literal each starts with (at a word boundary), what follows, and whether the literal stays.
 const TOKEN_FORMATS: readonly (readonly [prefix: string, rest: string, keepPrefix?: boolean])[] = [
   ['sk-', '[A-Za-z0-9_-]{20,}'], // OpenAI, Anthropic and other `sk-` API keys
   ['sk_live_', '[A-Za-z0-9]{16,}'], ['sk_test_', '[A-Za-z0-9]{16,}'], ['rk_live_', '[A-Za-z0-9]{16,}'], ['rk_test_', '[A-Za-z0-9]{16,}'], // Stripe
@@ -841,11 +830,8 @@ const TOKEN_PREFIX = new RegExp(
 const TOKEN_REST = new Map(TOKEN_FORMATS.map(([prefix, rest, keepPrefix]) => [prefix, { rest: new RegExp(rest, 'y'), keepPrefix }]));
 
 const TOKEN_RULE: Rule = {
-  // The search for the formats' literal prefixes, made from TOKEN_FORMATS itself.
-  gate: (text) => {
-    TOKEN_PREFIX.lastIndex = 0;
-    return TOKEN_PREFIX.test(text);
-  },
+  // The formats' literal prefixes, made from TOKEN_FORMATS itself; search() ignores and keeps lastIndex.
+  gate: (text) => text.search(TOKEN_PREFIX) >= 0,
   find(text, edit) {
     TOKEN_PREFIX.lastIndex = 0;
     for (let m = TOKEN_PREFIX.exec(text); m !== null; m = TOKEN_PREFIX.exec(text)) {
@@ -860,8 +846,7 @@ const TOKEN_RULE: Rule = {
   },
 };
 
-// Private keys: every line from a BEGIN … PRIVATE KEY line to its END line, in one text or printed line by line across a logger's
-// records (RedactState). The lines' newlines stay, so a block of lines keeps its records.
+// Private keys: each line from BEGIN … PRIVATE KEY to END, in one text or across a logger's records; newlines stay.
 const PEM_BEGIN = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/g;
 const PEM_END = /-----END [A-Z0-9 ]*PRIVATE KEY-----/g;
 
@@ -946,8 +931,7 @@ function redactFrom(redactor: Redactor, text: string, from: number, state: Redac
   return from === 0 ? out : out.slice(from);
 }
 
-// The rules records are redacted with; null when redaction is off. Set by initLogging; the defaults until then (records held
-// before it, stderr's last resort).
+// The rules records are redacted with, set by initLogging (the defaults until then); null when redaction is off.
 let rules: Redactor | null = makeRedactor();
 const DEFAULT_REDACTOR = makeRedactor();
 
@@ -962,8 +946,7 @@ export function redactText(text: string): string {
   return redactFrom(rules ?? DEFAULT_REDACTOR, text, 0, { inPrivateKey: false });
 }
 
-// A record logged with `continued: true` (exec's pieces of an over-long line) goes on in its logger's next record: this much of
-// its end is redacted again with that record, so that a secret cut in two is found whole.
+// A record logged `continued: true` (exec's pieces of a long line) goes on in the next: this much of it is redacted again with it.
 const CONTINUED_CONTEXT_CHARS = 4096;
 
 /** A message (or block of lines) of `logger`, redacted with its state: a private key's lines, a continued record's end. */
@@ -980,8 +963,8 @@ function cleanMessage(logger: LoggerImpl, text: string, continued: boolean): str
 const IS_WINDOWS = process.platform === 'win32';
 const SEP = IS_WINDOWS ? '\\' : '/';
 
-/** `<prefix>_YYYY-MM-DD_<pid>.log` with the local date of `date`; with a `sequence` of 2 or more `<prefix>_YYYY-MM-DD_<pid>-<sequence>.log`,
- * the name a session takes when the plain one is taken (§2). Default prefix `automake`. */
+/** `<prefix>_YYYY-MM-DD_<pid>.log` with the local date of `date`; with a `sequence` n of 2 or more `…_<pid>-<n>.log`, the name a
+ * session takes when the plain one is taken (§2). Default prefix `automake`. */
 export function logFileName(date: Date, pid: number, prefix: string = DEFAULTS.prefix, sequence = 1): string {
   if (!Number.isSafeInteger(pid) || pid <= 0) throw new TypeError(`"pid" must be a positive integer: received ${describe(pid)}`);
   if (!Number.isSafeInteger(sequence) || sequence <= 0) throw new TypeError(`"sequence" must be a positive integer: received ${describe(sequence)}`);
@@ -1077,8 +1060,7 @@ export interface LogFileStats extends FileIdentity { mtimeMs: number }
 /** Where a session runs (§12): its host and, on Linux, its boot and PID namespace. */
 export interface SessionPlace { host?: string; bootId?: string; pidNamespace?: string }
 
-// A running session touches its file this often, so that a reader that cannot ask about its PID (another container, another host)
-// sees it is alive (§12); such a log has ended once untouched for ten heartbeats.
+// A session touches its file this often, for readers that cannot ask about its PID (§12); untouched for ten, it has ended.
 const HEARTBEAT_MS = 30_000;
 const IDLE_ENDED_MS = 5 * 60_000;
 
@@ -1090,8 +1072,7 @@ export function isSessionAlive(pid: number, file?: LogFileStats): boolean {
   // kill(0) would signal our own process group and always succeed.
   if (!Number.isSafeInteger(pid) || pid <= 0 || pid > MAX_PID || !pidExists(pid)) return false;
   if (file === undefined) return true;
-  // A session writes its log as it opens it: a process that started later only reuses the PID (after a reboot, say), and must
-  // not keep an ended session's log for ever.
+  // A process started after the log was written only reuses the PID, and must not keep an ended session's log for ever.
   const startedMs = processStartMs(pid);
   if (startedMs === undefined || startedMs <= file.mtimeMs + START_SLACK_MS) return true;
   // Unless it holds the file open: a wall clock stepped forward (a VM resumed) makes every process look younger than it is.
@@ -1171,7 +1152,7 @@ function readLogEnds(filePath: string, stats: LogFileStats): { place: SessionPla
     // The last line counts only when whole: a torn one is no end record.
     const lastLine = tail.endsWith('\n') ? tail.slice(tail.lastIndexOf('\n', tail.length - 2) + 1, -1) : '';
     const header = firstLine < 0 ? undefined : sessionRecordFields(head.slice(0, firstLine), HEADER_MESSAGE);
-    return { place: header === undefined ? undefined : headerPlace(header), ended: sessionRecordFields(lastLine, END_MESSAGE) !== undefined };
+    return { place: header && headerPlace(header), ended: sessionRecordFields(lastLine, END_MESSAGE) !== undefined };
   } catch {
     return undefined;
   } finally {
@@ -1218,22 +1199,19 @@ function pidExists(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    // Only ESRCH says the process is gone (EPERM: it runs, as another user). Deno without --allow-run throws NotCapable, which
-    // proves nothing: taking it for "ended" deleted running sessions' logs.
+    // Only ESRCH says it is gone (EPERM: another user's). Deno's NotCapable proves nothing: taking it for gone deleted live logs.
     return errorCode(error) !== 'ESRCH';
   }
 }
 
-// /proc/PID/stat counts a process's start in clock ticks of USER_HZ, which the kernel ABI fixes at 100 on every mainstream
-// architecture (Node cannot call sysconf(_SC_CLK_TCK)). /proc/stat gives the boot time in whole seconds, so a start time read
-// from it is up to a second early or late.
+// /proc/PID/stat counts ticks of USER_HZ, 100 on every mainstream architecture (Node cannot call sysconf); /proc/stat's boot time
+// is in whole seconds, so a start time is up to a second off.
 const CLOCK_TICKS_PER_SECOND = 100;
 const START_SLACK_MS = 1000;
 let bootTimeMs: number | undefined;
 
-/** When process `pid` (or this one, `self`) started, in epoch ms: /proc/stat `btime` plus field 22 (starttime) of /proc/PID/stat.
- * Undefined where that cannot be read (not Linux, /proc hidden by hidepid or another namespace's, the process just ended): then
- * the PID's existence decides. */
+/** When process `pid` (or `self`) started, in epoch ms: /proc/stat `btime` plus field 22 of /proc/PID/stat. Undefined where that
+ * cannot be read (not Linux, hidepid, another namespace's /proc, the process ended): then the PID's existence decides. */
 function processStartMs(pid: number | 'self'): number | undefined {
   if (process.platform !== 'linux' || (pid !== 'self' && !procShowsOurPids())) return undefined;
   bootTimeMs ??= attempt(() => Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'latin1'))?.[1] ?? NaN) * 1000);
@@ -1284,7 +1262,9 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
   };
   const dryRun = options.dryRun === true;
   const report: PruneReport = { deleted: [], kept: 0, errors: [], deletedBytes: 0, totalBytes: 0 };
-  const reportError = (file: string, error: unknown) => void report.errors.push({ file, code: errorCode(error), message: errorMessage(error) });
+  const reportError = (file: string, error: unknown) => {
+    report.errors.push({ file, code: errorCode(error), message: errorMessage(error) });
+  };
   let names: string[];
   try {
     names = fs.readdirSync(dir);
@@ -1307,8 +1287,7 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
   const dirPrefix = joinPath(dir, '');
   let undeletableBytes = 0;
   forEachLog(dirPrefix, names, pattern, reportError, (file, stats) => {
-    // Old when strictly older than the retention; a time in the future is never old. One that could not be deleted still takes
-    // its room.
+    // Old when strictly older than the retention (a future time never is); one that could not be deleted still takes its room.
     if (now > pruneDueTime(logFileTime(stats), retentionDays) && !isSessionRunning(file, stats)) {
       if (!remove(file, stats.size)) {
         report.totalBytes += stats.size;
@@ -1430,8 +1409,7 @@ function effectiveUid(fallback: number): number {
   return attempt(() => process.geteuid?.()) ?? fallback;
 }
 
-// How many names a session tries (`_<pid>.log`, then `-2` … `-1000`) before it gives up: more taken than that is no reused PID
-// but something planted.
+// Names a session tries (`_<pid>.log`, `-2` … `-1000`): more taken than that is no reused PID but something planted.
 const MAX_NAME_SEQUENCE = 1000;
 
 /** Creates this session's file in `dir`: `O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0600, so that nothing already at a name (an earlier
@@ -1466,11 +1444,9 @@ function cannotOpen(filePath: string, error: unknown): LoggingSetupError {
 
 // ==== The writer ====
 
-// Records logged within one tick are written together at its end; a tick that logs more writes each time this many characters
-// wait, so that a tight loop costs one write per 64 KiB and memory stays bounded (§4).
+// A tick's records are written together at its end, or each time this many characters wait: a tight loop's memory is bounded.
 const CHUNK_CHARS = 64 * 1024;
-// Past maxSessionBytes, ERROR and CRITICAL records and the session's own records still land, until the file is this much bigger:
-// then nothing does.
+// Past maxSessionBytes, ERROR, CRITICAL and the session's own records land until the file is this much bigger; then none does.
 const SIZE_LIMIT_MARGIN = MIB;
 
 /** Appends records to the session's file through an `fs.WriteStream` over the descriptor the opener made (§4). Its writes run on
@@ -1485,7 +1461,6 @@ class LogWriter {
   /** Called once, when the file reaches the soft limit. */
   onSizeLimit: () => void = () => {};
   private limitReached = false;
-
   private readonly fd: number;
   private readonly stream: fs.WriteStream;
   private readonly json: boolean;
@@ -1603,8 +1578,7 @@ class LogWriter {
 
 interface HeldRecord { time: number; level: number; logger: LoggerImpl; message: unknown; extra: LogExtra | undefined }
 
-// Records logged before initLogging (at module load, say) wait here, up to this many; beyond it they are counted and reported
-// when the file opens.
+// Records logged before initLogging wait here, up to this many; more are counted and reported when the file opens.
 const HELD_LIMIT = 1000;
 const held: HeldRecord[] = [];
 let heldOverflow = 0;
@@ -1638,20 +1612,16 @@ class LoggerImpl implements Logger {
     const value = levelValue(level);
     let lines = typeof text === 'string' ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('utf8');
     if (lines.endsWith('\n')) lines = lines.slice(0, -1);
-    const session = active;
-    if (session === null) for (const line of lines.split('\n')) this.emit(value, line, undefined);
-    else if (value >= session.threshold) session.recordLines(Date.now(), value, this, lines);
-    else if (value >= session.levelThreshold) session.dropOverLimit(lines.split('\n').length);
+    if (active === null) for (const line of lines.split('\n')) this.emit(value, line, undefined);
+    else if (active.admits(value, lines.split('\n').length)) active.recordLines(Date.now(), value, this, lines);
   }
 
   isEnabledFor(level: LevelName): boolean { return active === null || LEVEL_VALUES[level] >= active.threshold; }
   child(name: string): Logger { return getLogger(`${this.name}.${name}`); }
 
   private emit(level: number, message: unknown, extra: LogExtra | undefined): void {
-    const session = active;
-    if (session !== null) {
-      if (level >= session.threshold) session.record(Date.now(), level, this, message, extra);
-      else if (level >= session.levelThreshold) session.dropOverLimit();
+    if (active !== null) {
+      if (active.admits(level)) active.record(Date.now(), level, this, message, extra);
     } else if (held.length < HELD_LIMIT) {
       // A shallow copy: the caller may reuse its object before the file opens.
       held.push({ time: Date.now(), level, logger: this, message, extra: extra === undefined || extra instanceof Error ? extra : { ...extra } });
@@ -1701,8 +1671,7 @@ function attachToProcess(session: Session): () => void {
     session.enterExitMode();
     session.writeEnd({ exitCode: code });
   };
-  // The monitor sees the error before Node prints it and exits, and changes nothing of what Node does next (unlike an
-  // 'uncaughtException' listener).
+  // Unlike an 'uncaughtException' listener, the monitor changes nothing of what Node does next.
   const onUncaught = (error: unknown, origin: string) => {
     const what = origin === 'unhandledRejection' ? 'Unhandled rejection' : 'Uncaught exception';
     session.logger.critical(`${what}: ${error instanceof Error ? error.message : stringifyValue(error)}`, error instanceof Error ? error : undefined);
@@ -1740,8 +1709,7 @@ class Session implements LogSession {
   readonly warnings: readonly string[];
   /** Records below this are not written: the level setting's threshold, or ERROR once the file reached its size limit. */
   threshold: number;
-  /** The level setting's threshold: what the size limit keeps out above it is counted as dropped. */
-  readonly levelThreshold: number;
+  private readonly levelThreshold: number;
   private readonly writer: LogWriter;
   private readonly format: RecordFormatter;
   private readonly startedMs = Date.now();
@@ -1776,8 +1744,12 @@ class Session implements LogSession {
     this.writeOwn(LEVEL_VALUES.WARNING, message, { maxSessionBytes: max });
   }
 
-  /** Counts records (one by default) the size limit, or the session's end, kept out. */
-  dropOverLimit(count = 1): void { this.writer.dropped += count; }
+  /** Whether `count` records at `level` are written; those the level setting lets through but the size limit, or the session's
+   * end, keeps out are counted as dropped. */
+  admits(level: number, count = 1): boolean {
+    if (level >= this.levelThreshold && level < this.threshold) this.writer.dropped += count;
+    return level >= this.threshold;
+  }
 
   get dropped(): number { return this.writer.dropped; }
   get highestLevel(): LevelName | undefined { return LEVEL_NAMES[this.highest]; }
@@ -1801,8 +1773,8 @@ class Session implements LogSession {
     this.ended = true;
     const dropped = this.writer.dropped;
     this.writeOwn(LEVEL_VALUES.INFO, 'Session ended', { ...how, durationMs: Date.now() - this.startedMs, ...(dropped > 0 ? { dropped } : {}) });
-    // Nothing follows the end record. A signal raised again kills a Node process at once, but Deno runs its event loop on for a
-    // moment, and a record logged then would land after the end; it is counted as dropped instead.
+    // Nothing follows the end record: Deno runs its event loop on for a moment after a signal is raised again; those are dropped.
+
     this.threshold = Infinity;
   }
 
@@ -1954,9 +1926,9 @@ export function initLogging(options: LoggingOptions = {}): LogSession {
   if (heldOverflow > 0) root.warning(`${heldOverflow} records logged before initLogging were dropped (the limit is ${HELD_LIMIT})`);
   process.off('exit', writeHeldToStderr);
   for (const record of held.splice(0)) {
-    if (record.level >= session.threshold) session.record(record.time, record.level, record.logger, record.message, record.extra);
-    else if (record.level >= session.levelThreshold) session.dropOverLimit();
+    if (session.admits(record.level)) session.record(record.time, record.level, record.logger, record.message, record.extra);
   }
+
   heldOverflow = 0;
   for (const error of pruned.errors) root.warning(`Could not prune ${error.file}`, { code: error.code, error: error.message });
   if (pruned.deleted.length > 0) root.debug(`Pruned ${pruned.deleted.length} old log files`, { dir });
