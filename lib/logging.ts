@@ -9,7 +9,6 @@
  * kernel. Not promised: records below ERROR not yet written when the process is killed (SIGKILL).
  *
  * @example
-
  * // With initLogging and getLogger imported from this file:
  * const session = initLogging();           // prune, then open automake_YYYY-MM-DD_PID.log
  * getLogger('automake.agent').info('started', { task: 'build' });
@@ -1416,7 +1415,6 @@ const MAX_NAME_SEQUENCE = 1000;
  * session whose PID was reused, a live session with the same PID in another container, a planted file, link or FIFO) is ever
  * opened, written, truncated or re-moded. When the plain name is taken, the first free `-<n>` name (§2, §12). Throws
  * `LoggingSetupError` when no name can be had. */
-
 function createLogFile(dir: string, date: Date, pid: number, prefix: string): { fd: number; filePath: string; identity: FileIdentity } {
   const { O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = fs.constants;
   // O_NONBLOCK: opening never blocks (O_EXCL already refuses a FIFO at the name).
@@ -1774,7 +1772,6 @@ class Session implements LogSession {
     const dropped = this.writer.dropped;
     this.writeOwn(LEVEL_VALUES.INFO, 'Session ended', { ...how, durationMs: Date.now() - this.startedMs, ...(dropped > 0 ? { dropped } : {}) });
     // Nothing follows the end record: Deno runs its event loop on for a moment after a signal is raised again; those are dropped.
-
     this.threshold = Infinity;
   }
 
@@ -1928,7 +1925,6 @@ export function initLogging(options: LoggingOptions = {}): LogSession {
   for (const record of held.splice(0)) {
     if (session.admits(record.level)) session.record(record.time, record.level, record.logger, record.message, record.extra);
   }
-
   heldOverflow = 0;
   for (const error of pruned.errors) root.warning(`Could not prune ${error.file}`, { code: error.code, error: error.message });
   if (pruned.deleted.length > 0) root.debug(`Pruned ${pruned.deleted.length} old log files`, { dir });
