@@ -326,7 +326,6 @@ export function resolveSettings(options: LoggingOptions = {}): ResolvedSettings 
   const dir: Setting<string> = options.dir !== undefined ? { value: options.dir, source: 'option' }
     : fromEnv ? { value: fromEnv, source: 'environment', variable: ENV_VARIABLES.dir } : { value: defaultLogDir(env), source: 'default' };
   const maxRecordBytes = resolve('maxRecordBytes', options.maxRecordBytes, DEFAULTS.maxRecordBytes as number, recordSize, sizeText);
-  // The budget's defaults depend on the file system the logs are on (§6).
   const budget = defaultBudget(dir.value);
   const maxTotalBytes = resolve('maxTotalBytes', options.maxTotalBytes, budget.maxTotalBytes, parseSize, sizeText);
   const maxSessionBytes = resolve('maxSessionBytes', options.maxSessionBytes, Math.floor(maxTotalBytes.value / SESSIONS_PER_BUDGET), parseSize, sizeText);
@@ -1255,10 +1254,8 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
   const pattern = logNamePattern(options.prefix ?? DEFAULTS.prefix);
   const now = options.now ?? Date.now();
   if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError(`"now" must be a time in epoch milliseconds: received ${describe(now)}`);
-  const budget = {
-    maxTotalBytes: checkSize(options.maxTotalBytes ?? Infinity, '"maxTotalBytes"'),
-    minFreeBytes: checkSize(options.minFreeBytes ?? 0, '"minFreeBytes"'),
-  };
+  const maxTotalBytes = checkSize(options.maxTotalBytes ?? Infinity, '"maxTotalBytes"');
+  const minFreeBytes = checkSize(options.minFreeBytes ?? 0, '"minFreeBytes"');
   const dryRun = options.dryRun === true;
   const report: PruneReport = { deleted: [], kept: 0, errors: [], deletedBytes: 0, totalBytes: 0 };
   const reportError = (file: string, error: unknown) => {
@@ -1309,7 +1306,7 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
     report.totalBytes = undeletableBytes + logs.reduce((sum, log) => sum + log.size, 0);
     return logs;
   };
-  if (budget.maxTotalBytes !== Infinity || budget.minFreeBytes > 0) applyDiskBudget(dir, listKept, budget, report, remove, dryRun);
+  if (maxTotalBytes !== Infinity || minFreeBytes > 0) applyDiskBudget(dir, listKept, { maxTotalBytes, minFreeBytes }, report, remove, dryRun);
   return report;
 }
 
@@ -1547,19 +1544,13 @@ class LogWriter {
     for (let i = chunk.indexOf(0x0a); i >= 0 && i < written; i = chunk.indexOf(0x0a, i + 1)) {
       if (i + 1 === chunk.length || chunk[i + 1] !== 0x20) [cut, landed] = [i + 1, landed + 1];
     }
-    try {
-      if (cut < written) fs.ftruncateSync(this.fd, fs.fstatSync(this.fd).size - written + cut);
-    } catch {
-      // The file cannot be trimmed: the torn tail stays, and is counted as lost.
-    }
+    // A file that cannot be trimmed keeps its torn tail, counted as lost.
+    if (cut < written) attempt(() => fs.ftruncateSync(this.fd, fs.fstatSync(this.fd).size - written + cut));
     this.dropped += this.writingRecords - Math.min(landed, this.writingRecords) + this.pendingRecords;
     this.pending = '';
     this.pendingRecords = 0;
-    try {
-      fs.writeSync(2, `automake logging: cannot write to ${this.filePath}: ${errorMessage(error)}; later records are dropped\n`);
-    } catch {
-      // stderr is gone too: nothing left to tell.
-    }
+    // With stderr gone too, nothing is left to tell.
+    attempt(() => fs.writeSync(2, `automake logging: cannot write to ${this.filePath}: ${errorMessage(error)}; later records are dropped\n`));
   }
 
   /** Writes what is queued, waits for the stream's callbacks, then closes the file. Never rejects. */
@@ -1852,7 +1843,6 @@ function headerFields(settings: LogSettings, extra: Record<string, unknown>): Re
     ...(cwd === undefined ? {} : { cwd }),
     node: process.version,
     platform: process.platform,
-    // Where it runs, for readers in other containers and on other hosts (§12).
     ...thisPlace(),
     processStart: new Date(Math.round(started)).toISOString(),
   };
