@@ -373,22 +373,18 @@ function localDate(date: Date): string {
   return `${String(date.getFullYear()).padStart(4, '0')}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())}`;
 }
 
-// Formatting a Date costs far more than a record; the seconds part changes once a second, and a burst of records shares its ms.
+// Formatting a Date costs far more than a record, and the part up to the second changes once a second.
 let cachedSecond = NaN, cachedSecondText = '';
-let cachedMs = NaN, cachedMsText = '';
 
 /** `YYYY-MM-DD HH:MM:SS,mmm` in local time, as Python's logging writes it. */
 function formatTimestamp(ms: number): string {
-  if (ms === cachedMs) return cachedMsText;
   const second = Math.floor(ms / 1000);
   if (second !== cachedSecond) {
     const d = new Date(second * 1000);
     cachedSecondText = `${localDate(d)} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())},`;
     cachedSecond = second;
   }
-  cachedMs = ms;
-  cachedMsText = cachedSecondText + String(ms - second * 1000).padStart(3, '0');
-  return cachedMsText;
+  return cachedSecondText + String(ms - second * 1000).padStart(3, '0');
 }
 
 // Every key at every depth of an extra field, and every string, passes here (§8).
@@ -1083,7 +1079,8 @@ export function isSessionAlive(pid: number, file?: LogFileStats): boolean {
  * readable header included, runs while it was modified in the last five minutes. Reads the file's first and last bytes, so ask
  * only about logs about to be deleted or shown. */
 export function isSessionRunning(filePath: string, stats: LogFileStats): boolean {
-  if (isOwnFile(stats)) return true;
+  // This process's own file, whatever its name.
+  if (active !== null && active.identity.dev === stats.dev && active.identity.ino === stats.ino) return true;
   const ends = readLogEnds(filePath, stats);
   // Gone: another process deleted it first, which the caller counts as deleted.
   if (ends === 'gone' || ends?.ended === true) return false;
@@ -1097,26 +1094,28 @@ export function isSessionRunning(filePath: string, stats: LogFileStats): boolean
   return Date.now() - stats.mtimeMs < IDLE_ENDED_MS;
 }
 
-/** Whether `file` is the log this process is writing: the same device and inode, whatever the name. */
-function isOwnFile(file: FileIdentity): boolean {
-  const own = active?.identity;
-  return own !== undefined && own.dev === file.dev && own.ino === file.ino;
-}
-
 let place: SessionPlace | undefined;
 
-/** Where this process runs (§12), read once: host, and on Linux boot ID and PID namespace. */
+/** Where this process runs (§12), read once: the host (the kernel's name, else `HOSTNAME` or `COMPUTERNAME`), and on Linux the
+ * boot ID and PID namespace. Each is missing where it cannot be read (not Linux, no /proc, Deno without --allow-read). */
 function thisPlace(): SessionPlace {
-  if (place !== undefined) return place;
-  // Each is missing where it cannot be read: not Linux, /proc not mounted, or not ours to read (Deno without --allow-read).
-  const fields = {
-    host: hostName(process.env),
+  place ??= placeOf({
+    host: attempt(() => fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim())
+      || process.env['HOSTNAME'] || process.env['COMPUTERNAME'],
     bootId: attempt(() => fs.readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim()),
     pidNamespace: attempt(() => fs.readlinkSync('/proc/self/ns/pid').trim()),
-  };
-  place = {};
-  for (const key of ['host', 'bootId', 'pidNamespace'] as const) if (fields[key]) place[key] = fields[key];
+  });
   return place;
+}
+
+/** The place `fields` (this process's, or a header's) name: those of its fields that are non-empty strings. */
+function placeOf(fields: Record<string, unknown>): SessionPlace {
+  const result: SessionPlace = {};
+  for (const key of ['host', 'bootId', 'pidNamespace'] as const) {
+    const value = fields[key];
+    if (typeof value === 'string' && value !== '') result[key] = value;
+  }
+  return result;
 }
 
 // The header's fields are looked for in this much of a log's start, and the end record (one short line) in this much of its end.
@@ -1150,22 +1149,12 @@ function readLogEnds(filePath: string, stats: LogFileStats): { place: SessionPla
     // The last line counts only when whole: a torn one is no end record.
     const lastLine = tail.endsWith('\n') ? tail.slice(tail.lastIndexOf('\n', tail.length - 2) + 1, -1) : '';
     const header = firstLine < 0 ? undefined : sessionRecordFields(head.slice(0, firstLine), HEADER_MESSAGE);
-    return { place: header && headerPlace(header), ended: sessionRecordFields(lastLine, END_MESSAGE) !== undefined };
+    return { place: header && placeOf(header), ended: sessionRecordFields(lastLine, END_MESSAGE) !== undefined };
   } catch {
     return undefined;
   } finally {
     fs.closeSync(fd);
   }
-}
-
-/** The place a header's fields name. */
-function headerPlace(fields: Record<string, unknown>): SessionPlace {
-  const result: SessionPlace = {};
-  for (const key of ['host', 'bootId', 'pidNamespace'] as const) {
-    const value = fields[key];
-    if (typeof value === 'string') result[key] = value;
-  }
-  return result;
 }
 
 // A text record's ` key=value` field: the key and the value each bare or a JSON string, as quoteIfNeeded writes them.
@@ -1868,11 +1857,6 @@ function startHeartbeat(fd: number, identity: FileIdentity): () => void {
   if (typeof timer === 'object' && typeof timer.unref === 'function') timer.unref();
   else (globalThis as { Deno?: { unrefTimer?(id: unknown): void } }).Deno?.unrefTimer?.(timer);
   return () => clearInterval(timer);
-}
-
-/** This machine's name: the kernel's (Linux), else `HOSTNAME` or `COMPUTERNAME`. */
-function hostName(env: Record<string, string | undefined>): string | undefined {
-  return attempt(() => fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim()) || env['HOSTNAME'] || env['COMPUTERNAME'] || undefined;
 }
 
 // A word a POSIX shell reads as itself, unquoted.
