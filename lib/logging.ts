@@ -1827,12 +1827,8 @@ function headerFields(settings: LogSettings, extra: Record<string, unknown>): Re
   const started = processStartMs('self') ?? Date.now() - process.uptime() * 1000;
   const fields: Record<string, unknown> = {
     ...(settings.format.value === 'text' ? { pid: process.pid } : {}),
-    ppid: process.ppid,
-    argv: shellQuote(process.argv),
-    ...(cwd === undefined ? {} : { cwd }),
-    node: process.version,
-    platform: process.platform,
-    ...thisPlace(),
+    ppid: process.ppid, argv: shellQuote(process.argv), ...(cwd === undefined ? {} : { cwd }),
+    node: process.version, platform: process.platform, ...thisPlace(),
     processStart: new Date(Math.round(started)).toISOString(),
   };
   for (const key of Object.keys(extra)) if (!Object.hasOwn(fields, key) && key !== 'pid') fields[key] = extra[key];
@@ -1875,14 +1871,9 @@ export function initLogging(options: LoggingOptions = {}): LogSession {
   const { settings, warnings } = resolved;
   // Checked before pruning: an unsafe directory is neither pruned nor written.
   const { dir, warning: dirWarning } = prepareLogDirectory(settings.dir.value);
-  const pruned = pruneOldLogs(dir, {
-    retentionDays: settings.retentionDays.value,
-    prefix: settings.prefix.value,
-    maxTotalBytes: settings.maxTotalBytes.value,
-    minFreeBytes: settings.minFreeBytes.value,
-  });
+  const pruned = pruneOldLogs(dir, { retentionDays: settings.retentionDays.value, prefix: settings.prefix.value,
+    maxTotalBytes: settings.maxTotalBytes.value, minFreeBytes: settings.minFreeBytes.value });
   const { fd, filePath, identity } = createLogFile(dir, new Date(), process.pid, settings.prefix.value);
-
   const userRules = typeof options.redact === 'object' ? options.redact : {};
   rules = settings.redact.value ? makeRedactor(userRules.keys, userRules.patterns) : null;
   const writer = new LogWriter(fd, filePath, settings.format.value, settings.maxSessionBytes.value);
