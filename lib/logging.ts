@@ -124,9 +124,7 @@ export function errorCode(error: unknown): string {
 }
 
 /** The message of anything thrown: an Error's `message`, or the value as a string. */
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+export function errorMessage(error: unknown): string { return error instanceof Error ? error.message : String(error); }
 
 /** What `get` returns, or undefined when it throws: for what may be missing or not ours to read (/proc, a deleted cwd). */
 function attempt<T>(get: () => T): T | undefined {
@@ -360,13 +358,9 @@ function escapeControls(text: string, json: boolean): string {
 }
 
 /** Indents every line after the first, so a message cannot forge a record. */
-function indentLines(text: string): string {
-  return text.indexOf('\n') < 0 ? text : text.replaceAll('\n', CONTINUATION);
-}
+function indentLines(text: string): string { return text.indexOf('\n') < 0 ? text : text.replaceAll('\n', CONTINUATION); }
 
-function pad2(n: number): string {
-  return n < 10 ? '0' + n : String(n);
-}
+function pad2(n: number): string { return n < 10 ? '0' + n : String(n); }
 
 /** `YYYY-MM-DD` in local time. */
 function localDate(date: Date): string {
@@ -451,14 +445,10 @@ function stringifyValue(value: unknown): string {
 
 /** As Go's slog text handler does: a key or value quoted when it would not read back as one token (empty, or holding a space,
  * "=", a quote or a control character). */
-function quoteIfNeeded(text: string): string {
-  return text === '' || /[\s="\x00-\x1f\x7f-\x9f]/.test(text) ? JSON.stringify(text) : text;
-}
+function quoteIfNeeded(text: string): string { return text === '' || /[\s="\x00-\x1f\x7f-\x9f]/.test(text) ? JSON.stringify(text) : text; }
 
 /** An extra field's value as it may be written: `[REDACTED]` when its key is sensitive (§8 rule 1). */
-function fieldValue(key: string, value: unknown): unknown {
-  return rules !== null && isSensitiveKey(rules, key) ? REDACTED : value;
-}
+function fieldValue(key: string, value: unknown): unknown { return rules !== null && isSensitiveKey(rules, key) ? REDACTED : value; }
 
 // Fields a JSON record always has: an extra field so named is written with a trailing underscore rather than shadow one.
 const JSON_CORE_FIELDS = new Set(['level', 'time', 'pid', 'name', 'msg']);
@@ -504,14 +494,10 @@ function formatJsonRecord(time: number, level: number, prefixes: RecordPrefixes,
   return line + '}';
 }
 
-function messageText(message: unknown): string {
-  return typeof message === 'string' ? message : stringifyValue(message);
-}
+function messageText(message: unknown): string { return typeof message === 'string' ? message : stringifyValue(message); }
 
 /** What ends a record cut to its bound (§6). */
-function truncationNote(bytes: number): string {
-  return `… [truncated ${bytes} bytes]`;
-}
+function truncationNote(bytes: number): string { return `… [truncated ${bytes} bytes]`; }
 
 /** `record` (escaped, without its newline) within `maxBytes` of UTF-8: whole when it fits, else cut on a character boundary and
  * ended by the truncation note. A JSON record is cut inside a string value and closed again, so it stays JSON. */
@@ -930,15 +916,11 @@ let rules: Redactor | null = makeRedactor();
 const DEFAULT_REDACTOR = makeRedactor();
 
 /** A text of a record (a field's string, an error's stack) redacted, without a logger's state. */
-function cleanText(text: string): string {
-  return rules === null ? text : redactFrom(rules, text, 0, { inPrivateKey: false });
-}
+function cleanText(text: string): string { return rules === null ? text : redactFrom(rules, text, 0, { inPrivateKey: false }); }
 
 /** `text` with the secrets that §8 lists replaced by `[REDACTED]`: what the log does to every record. Uses the active session's
  * keys and patterns (the built-in rules alone before `initLogging`, or when redaction is off). */
-export function redactText(text: string): string {
-  return redactFrom(rules ?? DEFAULT_REDACTOR, text, 0, { inPrivateKey: false });
-}
+export function redactText(text: string): string { return redactFrom(rules ?? DEFAULT_REDACTOR, text, 0, { inPrivateKey: false }); }
 
 // A record logged `continued: true` (exec's pieces of a long line) goes on in the next: this much of it is redacted again with it.
 const CONTINUED_CONTEXT_CHARS = 4096;
@@ -997,9 +979,7 @@ function absolutePath(path: string): string {
   return '/' + parts.join('/');
 }
 
-function joinPath(dir: string, name: string): string {
-  return dir.endsWith('/') || dir.endsWith(SEP) ? dir + name : dir + SEP + name;
-}
+function joinPath(dir: string, name: string): string { return dir.endsWith('/') || dir.endsWith(SEP) ? dir + name : dir + SEP + name; }
 
 /** The directory `path` is in: `.` for a bare name; the root is its own. */
 function parentPath(path: string): string {
@@ -1038,9 +1018,7 @@ export function logFileTime(stats: { birthtimeMs?: number; mtimeMs: number }): n
 
 /** When a log whose age is measured from `fileTimeMs` (its `logFileTime`) turns old at `retentionDays`: once the present is later,
  * the pruner deletes it unless its session is still running. `Infinity` when `retentionDays` is. */
-export function pruneDueTime(fileTimeMs: number, retentionDays: number): number {
-  return fileTimeMs + retentionDays * DAY_MS;
-}
+export function pruneDueTime(fileTimeMs: number, retentionDays: number): number { return fileTimeMs + retentionDays * DAY_MS; }
 
 // PIDs above this do not exist on any platform we know (Linux's pid_max limit is 2^22).
 const MAX_PID = 2 ** 22;
@@ -1319,9 +1297,7 @@ function forEachLog(dirPrefix: string, names: string[], pattern: RegExp, onError
 }
 
 /** The PID in a log's name or path the log name pattern matched: after its last `_`, before `-<n>` or `.log`. */
-function pidOfLogName(name: string): number {
-  return parseInt(name.slice(name.lastIndexOf('_') + 1), 10);
-}
+function pidOfLogName(name: string): number { return parseInt(name.slice(name.lastIndexOf('_') + 1), 10); }
 
 /** Rule 6, the disk budget (§6): deletes the oldest ended sessions' logs while the logs add up to more than `maxTotalBytes` or the
  * file system has less than `minFreeBytes` free. A log another process deleted first counts as gone, so processes starting
@@ -1390,9 +1366,7 @@ function prepareLogDirectory(dir: string): { dir: string; warning?: string } {
 
 /** This process's effective user ID; `fallback` where there is none (Windows) or it may not be asked (Deno without --allow-sys
  * throws NotCapable: the owner goes unchecked there). */
-function effectiveUid(fallback: number): number {
-  return attempt(() => process.geteuid?.()) ?? fallback;
-}
+function effectiveUid(fallback: number): number { return attempt(() => process.geteuid?.()) ?? fallback; }
 
 // Names a session tries (`_<pid>.log`, `-2` … `-1000`): more taken than that is no reused PID but something planted.
 const MAX_NAME_SEQUENCE = 1000;
