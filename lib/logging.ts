@@ -350,11 +350,8 @@ const CONTINUATION = '\n    ';
 
 /** Records with control characters escaped: in text `\r` as `\\r` and the rest as `\\xNN`; in JSON DEL and C1 as `\\u00NN`. */
 function escapeControls(text: string, json: boolean): string {
-  const controls = json ? CONTROL_CHARS_JSON : CONTROL_CHARS_TEXT;
-  controls.lastIndex = 0;
-  if (!controls.test(text)) return text;
-  if (json) return text.replace(controls, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
-  return text.replace(controls, (c) => (c === '\r' ? '\\r' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0')));
+  if (json) return text.replace(CONTROL_CHARS_JSON, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  return text.replace(CONTROL_CHARS_TEXT, (c) => (c === '\r' ? '\\r' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0')));
 }
 
 /** Indents every line after the first, so a message cannot forge a record. */
@@ -579,9 +576,8 @@ interface RedactState { inPrivateKey: boolean }
 /** Records a secret found at `from` … `to` of the text a rule searches, and what replaces it. */
 type Edit = (from: number, to: number, replacement: string) => void;
 
-/** One rule of §8. `gate` is a cheap literal test that every match of the rule passes: the rule searches a text only when its
- * gate holds. There is no other pre-check, so a rule added to RULES (or a user pattern, or a token format added to
- * TOKEN_FORMATS) runs wherever its own gate says it may match. */
+/** One rule of §8. `gate` is a cheap literal test every match passes; a rule searches only texts its gate holds for, and there is
+ * no other pre-check, so a rule added later (a user pattern, a token format) runs wherever its own gate says it may match. */
 interface Rule {
   readonly gate: (text: string, state: RedactState) => boolean;
   readonly find: (text: string, edit: Edit, redactor: Redactor, state: RedactState) => void;
@@ -732,37 +728,37 @@ const KEY_VALUE_RULE: Rule = {
   },
 };
 
+/** A rule that looks at each place `literal` occurs: its gate is that the text holds it. */
+function literalRule(literal: string, findAt: (text: string, at: number, edit: Edit) => void): Rule {
+  return {
+    gate: (text) => text.includes(literal),
+    find(text, edit) {
+      for (let at = text.indexOf(literal); at >= 0; at = text.indexOf(literal, at + 1)) findAt(text, at, edit);
+    },
+  };
+}
+
 // A bare `Bearer <token>`: 8 or more token characters, not all letters, so that prose ("the Bearer of bad news") is left alone.
 const BEARER_AT = /Bearer[ ]+((?=[A-Za-z0-9._~+/-]{8})(?=[A-Za-z]*[0-9._~+/-])[A-Za-z0-9._~+/-]+=*)/y;
 
-const BEARER_RULE: Rule = {
-  gate: (text) => text.includes('Bearer'),
-  find(text, edit) {
-    for (let at = text.indexOf('Bearer'); at >= 0; at = text.indexOf('Bearer', at + 1)) {
-      const before = text.charCodeAt(at - 1);
-      BEARER_AT.lastIndex = at;
-      const m = before === 0x2d || isWordChar(before) ? null : BEARER_AT.exec(text);
-      if (m !== null) edit(BEARER_AT.lastIndex - m[1]!.length, BEARER_AT.lastIndex, REDACTED);
-    }
-  },
-};
+const BEARER_RULE = literalRule('Bearer', (text, at, edit) => {
+  const before = text.charCodeAt(at - 1);
+  BEARER_AT.lastIndex = at;
+  const m = before === 0x2d || isWordChar(before) ? null : BEARER_AT.exec(text);
+  if (m !== null) edit(BEARER_AT.lastIndex - m[1]!.length, BEARER_AT.lastIndex, REDACTED);
+});
 
 // The password in `scheme://user:password@`; the scheme (a letter, then `[A-Za-z0-9+.-]`) is read back in code.
 const URL_CREDENTIALS_AT = /[^\s:@/"'\\]*:([^\s@/"'\\]+)(?=@)/y;
 
-const URL_PASSWORD_RULE: Rule = {
-  gate: (text) => text.includes('://'),
-  find(text, edit) {
-    for (let at = text.indexOf('://'); at >= 0; at = text.indexOf('://', at + 1)) {
-      let start = at;
-      while (start > 0 && /[A-Za-z0-9+.-]/.test(text[start - 1]!)) start--;
-      if (start === at || !/[A-Za-z]/.test(text[start]!) || text[start - 1] === '_') continue;
-      URL_CREDENTIALS_AT.lastIndex = at + 3;
-      const m = URL_CREDENTIALS_AT.exec(text);
-      if (m !== null) edit(URL_CREDENTIALS_AT.lastIndex - m[1]!.length, URL_CREDENTIALS_AT.lastIndex, REDACTED);
-    }
-  },
-};
+const URL_PASSWORD_RULE = literalRule('://', (text, at, edit) => {
+  let start = at;
+  while (start > 0 && /[A-Za-z0-9+.-]/.test(text[start - 1]!)) start--;
+  if (start === at || !/[A-Za-z]/.test(text[start]!) || text[start - 1] === '_') return;
+  URL_CREDENTIALS_AT.lastIndex = at + 3;
+  const m = URL_CREDENTIALS_AT.exec(text);
+  if (m !== null) edit(URL_CREDENTIALS_AT.lastIndex - m[1]!.length, URL_CREDENTIALS_AT.lastIndex, REDACTED);
+});
 
 // Passwords as command-line options, only within 256 characters after a client that reads one there (elsewhere `-p` means other
 // things: `mkdir -p`, `ssh -p 22`): MySQL, MariaDB, sshpass, `docker login` and kin, MongoDB, redis-cli `-a`, curl `-u user:pw`.
@@ -773,21 +769,16 @@ const PASSWORD_OPTIONS: { client: RegExp; option: RegExp; afterColon?: boolean }
   { client: /\bcurl\b/, option: /(?:-u[ ]*|--user[ =])(?=[^\s"'\\-])/y, afterColon: true },
 ];
 
-const PASSWORD_OPTION_RULE: Rule = {
-  gate: (text) => text.includes(' -'),
-  find(text, edit) {
-    for (let at = text.indexOf(' -'); at >= 0; at = text.indexOf(' -', at + 1)) {
-      for (const { client, option, afterColon } of PASSWORD_OPTIONS) {
-        option.lastIndex = at + 1;
-        if (!option.test(text) || !client.test(text.slice(Math.max(text.lastIndexOf('\n', at) + 1, at - 256), at))) continue;
-        const end = valueEnd(text, option.lastIndex);
-        const start = afterColon === true ? text.indexOf(':', option.lastIndex) + 1 : option.lastIndex;
-        if (end > start && start > 0) edit(start, end, REDACTED);
-        break;
-      }
-    }
-  },
-};
+const PASSWORD_OPTION_RULE = literalRule(' -', (text, at, edit) => {
+  for (const { client, option, afterColon } of PASSWORD_OPTIONS) {
+    option.lastIndex = at + 1;
+    if (!option.test(text) || !client.test(text.slice(Math.max(text.lastIndexOf('\n', at) + 1, at - 256), at))) continue;
+    const end = valueEnd(text, option.lastIndex);
+    const start = afterColon === true ? text.indexOf(':', option.lastIndex) + 1 : option.lastIndex;
+    if (end > start && start > 0) edit(start, end, REDACTED);
+    break;
+  }
+});
 
 // Provider token formats: the literal each starts with (at a word boundary), what follows, and whether the literal stays.
 const TOKEN_FORMATS: readonly (readonly [prefix: string, rest: string, keepPrefix?: boolean])[] = [
@@ -989,9 +980,8 @@ function parentPath(path: string): string {
   return cut === 0 ? path.slice(0, 1) : path.slice(0, cut);
 }
 
-/** The platform's log directory: `$XDG_STATE_HOME/automake/logs` or `~/.local/state/automake/logs` on Linux and others,
- * `~/Library/Logs/automake` on macOS, `%LOCALAPPDATA%\automake\Logs` on Windows. Throws `LoggingSetupError` naming the variable to
- * set when there is no home directory. */
+/** The platform's log directory: `$XDG_STATE_HOME/automake/logs` or `~/.local/state/automake/logs`, `~/Library/Logs/automake` on
+ * macOS, `%LOCALAPPDATA%\automake\Logs` on Windows. Without a home directory, a `LoggingSetupError` naming the variable to set. */
 export function defaultLogDir(env: Record<string, string | undefined> = process.env, platform: string = process.platform): string {
   const has = (name: string) => typeof env[name] === 'string' && env[name] !== '';
   if (platform === 'win32') {
@@ -1036,10 +1026,9 @@ export interface SessionPlace { host?: string; bootId?: string; pidNamespace?: s
 const HEARTBEAT_MS = 30_000;
 const IDLE_ENDED_MS = 5 * 60_000;
 
-/** Whether the process `pid` in this PID namespace is the session that wrote a log with these stats: it exists and, where the
- * system says when a process started (Linux), it started no later than one second after the file's mtime, or it holds the file
- * open. Without `file`, whether a process with this PID exists. Only meaningful for a log of this host, boot and PID namespace;
- * for any log, ask `isSessionRunning`. */
+/** Whether process `pid` of this PID namespace is the session that wrote a log with these stats: it exists and (on Linux) started
+ * at most a second after the file's mtime, or holds the file open; without `file`, whether it exists. For a log of this host, boot
+ * and PID namespace only: for any log, ask `isSessionRunning`. */
 export function isSessionAlive(pid: number, file?: LogFileStats): boolean {
   // kill(0) would signal our own process group and always succeed.
   if (!Number.isSafeInteger(pid) || pid <= 0 || pid > MAX_PID || !pidExists(pid)) return false;
@@ -1051,11 +1040,10 @@ export function isSessionAlive(pid: number, file?: LogFileStats): boolean {
   return holdsOpen(pid, file);
 }
 
-/** Whether the session that writes the log at `filePath` (`stats`, its lstat) may still be running, wherever it runs (§12): this
- * process's own file is; a log whose last record is the end record has ended; a log whose header names this host, boot and PID
- * namespace (or this host and neither, as older logs do) runs while its PID does (`isSessionAlive`); any other log, one without a
- * readable header included, runs while it was modified in the last five minutes. Reads the file's first and last bytes, so ask
- * only about logs about to be deleted or shown. */
+/** Whether the session writing the log at `filePath` (`stats`, its lstat) may still run, wherever it runs (§12): this process's
+ * own file does; a log ending in the end record has ended; one whose header names this host, boot and PID namespace (or this host
+ * and neither, as older logs do) runs while its PID does (`isSessionAlive`); any other runs while modified in the last five
+ * minutes. Reads the file's first and last bytes: ask only about logs about to be deleted or shown. */
 export function isSessionRunning(filePath: string, stats: LogFileStats): boolean {
   // This process's own file, whatever its name.
   if (active !== null && active.identity.dev === stats.dev && active.identity.ino === stats.ino) return true;
@@ -1212,10 +1200,9 @@ const LSTAT_OPTIONS = { throwIfNoEntry: false } as const;
 /** A log the age rule kept, which the disk budget may still delete if its session has ended. */
 interface KeptLog { file: string; time: number; size: number; stats: LogFileStats }
 
-/** Deletes the logs of ended sessions older than `retentionDays` (default 7) in `dir`; then, given `maxTotalBytes` or
- * `minFreeBytes`, the oldest ended sessions' logs while the logs add up to more, or the file system has less free (§6).
- * Synchronous; never throws for one file: ENOENT means another session pruned it first, other errors are reported and the next
- * file is tried. A missing directory gives an empty report. */
+/** Deletes the logs of ended sessions older than `retentionDays` (default 7) in `dir`; then, given `maxTotalBytes` or `minFreeBytes`,
+ * the oldest ended sessions' logs while the logs add up to more, or the file system has less free (§6). Synchronous; never throws
+ * for one file: ENOENT is another session's prune, other errors are reported. A missing directory gives an empty report. */
 export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneReport {
   const retentionDays = checkRetentionDays(options.retentionDays ?? DEFAULTS.retentionDays, '"retentionDays"');
   const pattern = logNamePattern(options.prefix ?? DEFAULTS.prefix);
@@ -1299,9 +1286,8 @@ function forEachLog(dirPrefix: string, names: string[], pattern: RegExp, onError
 /** The PID in a log's name or path the log name pattern matched: after its last `_`, before `-<n>` or `.log`. */
 function pidOfLogName(name: string): number { return parseInt(name.slice(name.lastIndexOf('_') + 1), 10); }
 
-/** Rule 6, the disk budget (§6): deletes the oldest ended sessions' logs while the logs add up to more than `maxTotalBytes` or the
- * file system has less than `minFreeBytes` free. A log another process deleted first counts as gone, so processes starting
- * together delete no more between them than one would. */
+/** Rule 6, the disk budget (§6): deletes the oldest ended sessions' logs while the logs exceed `maxTotalBytes` or free space is
+ * under `minFreeBytes`. One another process deleted first counts as gone: processes starting together delete no more than one. */
 function applyDiskBudget(dir: string, listLogs: () => KeptLog[], budget: { maxTotalBytes: number; minFreeBytes: number },
   report: PruneReport, remove: (file: string, size: number) => boolean, dryRun: boolean): void {
   // Where free space cannot be measured, the free-space rule holds.
@@ -1371,10 +1357,9 @@ function effectiveUid(fallback: number): number { return attempt(() => process.g
 // Names a session tries (`_<pid>.log`, `-2` … `-1000`): more taken than that is no reused PID but something planted.
 const MAX_NAME_SEQUENCE = 1000;
 
-/** Creates this session's file in `dir`: `O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0600, so that nothing already at a name (an earlier
- * session whose PID was reused, a live session with the same PID in another container, a planted file, link or FIFO) is ever
- * opened, written, truncated or re-moded. When the plain name is taken, the first free `-<n>` name (§2, §12). Throws
- * `LoggingSetupError` when no name can be had. */
+/** Creates this session's file in `dir` with `O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0600: nothing already at a name (a reused PID's log,
+ * a same-PID session in another container, a planted file, link or FIFO) is ever opened, written, truncated or re-moded. When the
+ * plain name is taken, the first free `-<n>` name (§2, §12); `LoggingSetupError` when none is. */
 function createLogFile(dir: string, date: Date, pid: number, prefix: string): { fd: number; filePath: string; identity: FileIdentity } {
   const { O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = fs.constants;
   // O_NONBLOCK: opening never blocks (O_EXCL already refuses a FIFO at the name).
@@ -1407,12 +1392,10 @@ const CHUNK_CHARS = 64 * 1024;
 // Past maxSessionBytes, ERROR, CRITICAL and the session's own records land until the file is this much bigger; then none does.
 const SIZE_LIMIT_MARGIN = MIB;
 
-/** Appends records to the session's file through an `fs.WriteStream` over the descriptor the opener made (§4). Its writes run on
- * this thread: its `fs` option gives it `writeChunk` (`fs.writeSync`, then the callback) instead of a thread-pool `fs.write`,
- * which an ERROR record, an `exit` hook or a signal's flush could not wait for, and would overtake. So nothing is ever in flight,
- * and a chunk has landed exactly when the stream's callback says so, at the cost of one write system call per tick or 64 KiB on
- * this thread (as Node does for a `process.stdout` that is a file). A stream takes writes from the tick after it is made; until
- * then (initLogging's own tick) chunks go to `writeChunk` directly. */
+/** Appends records to the session's file through an `fs.WriteStream` over the opener's descriptor (§4). Its `fs` option gives it
+ * `writeChunk` (`fs.writeSync`, then the callback), not a thread-pool `fs.write` that an ERROR record, an `exit` hook or a
+ * signal's flush could not wait for and would overtake: nothing is ever in flight, at one write call per tick or 64 KiB on this
+ * thread. A stream takes writes from the tick after it is made; until then chunks go to `writeChunk` directly. */
 class LogWriter {
   readonly filePath: string;
   dropped = 0;
@@ -1707,9 +1690,8 @@ class Session implements LogSession {
   get highestLevel(): LevelName | undefined { return LEVEL_NAMES[this.highest]; }
   attach(): void { this.detach = attachToProcess(this); }
 
-  /** A logger's record, whatever its level: loggers apply the threshold, and with it the size limit's. The session's own records
-   * (header, end, notices; not counted in `highestLevel`) go through writeOwn, past the soft limit, only the writer's hard one
-   * applying; a notice only at the level in force. */
+  /** A logger's record; loggers apply the threshold. The session's own (header, end, notices; not in `highestLevel`) go through
+   * writeOwn, past the soft size limit (the writer's hard one applies), a notice only at the level in force. */
   record(time: number, level: number, logger: LoggerImpl, message: unknown, extra: LogExtra | undefined): void {
     if (level > this.highest) this.highest = level;
     this.writeRecord(time, level, logger, message, extra);
@@ -1809,9 +1791,8 @@ function headerFields(settings: LogSettings, extra: Record<string, unknown>): Re
   return fields;
 }
 
-/** Touches the file open as `fd` every HEARTBEAT_MS, so that its mtime says the session runs even when it logs nothing (§12), from
- * a timer that never keeps the process alive. Returns what stops it. A descriptor that is no longer the file (closed after a
- * write failure, its number reused) is never touched. */
+/** Touches the file every HEARTBEAT_MS from a timer that never keeps the process alive, so that its mtime says the session runs
+ * (§12); never once `fd` is no longer the file (closed after a write failure, its number reused). Returns what stops it. */
 function startHeartbeat(fd: number, identity: FileIdentity): () => void {
   const timer: ReturnType<typeof setInterval> = setInterval(() => {
     try {
