@@ -1332,21 +1332,13 @@ function prepareLogDirectory(dir: string): { dir: string; warning?: string } {
   const realDir = attempt(() => fs.realpathSync(absoluteDir)) ?? absoluteDir;
   const named = realDir === absoluteDir ? absoluteDir : `${absoluteDir} (${realDir})`;
   const modeText = mode.toString(8).padStart(4, '0');
-  if (!stats.isDirectory()) {
-    throw new LoggingSetupError(`Cannot use log directory ${named}: it is not a directory`, absoluteDir);
-  }
-  if (foreign) {
-    throw new LoggingSetupError(
-      `Unsafe log directory ${named}: it belongs to another user (uid ${stats.uid}), who could read or replace the logs; set ${ENV_VARIABLES.dir} to a directory of your own`,
-      absoluteDir,
-    );
-  }
-  if ((mode & 0o002) !== 0) {
-    throw new LoggingSetupError(
-      `Unsafe log directory ${named}: other users can write to it (mode ${modeText}) and plant files at a session's name; run \`chmod o-w ${realDir}\` or set ${ENV_VARIABLES.dir} to another directory`,
-      absoluteDir,
-    );
-  }
+  if (!stats.isDirectory()) throw new LoggingSetupError(`Cannot use log directory ${named}: it is not a directory`, absoluteDir);
+  const unsafe = foreign
+    ? `it belongs to another user (uid ${stats.uid}), who could read or replace the logs; set ${ENV_VARIABLES.dir} to a directory of your own`
+    : (mode & 0o002) !== 0
+      ? `other users can write to it (mode ${modeText}) and plant files at a session's name; run \`chmod o-w ${realDir}\` or set ${ENV_VARIABLES.dir} to another directory`
+      : undefined;
+  if (unsafe !== undefined) throw new LoggingSetupError(`Unsafe log directory ${named}: ${unsafe}`, absoluteDir);
   return { dir: absoluteDir, warning: `Log directory ${named} is writable by its group (mode ${modeText}): its members can plant or delete logs; run \`chmod g-w ${realDir}\` to prevent it` };
 }
 
