@@ -158,15 +158,13 @@ function levelValue(level: LevelName): number {
   throw new TypeError(`Level must be one of ${Object.keys(LEVEL_VALUES).join(', ')}: received ${describe(level)}`);
 }
 
-function parseFormat(text: string): LogFormat | undefined {
-  const format = text.trim().toLowerCase();
-  return format === 'text' || format === 'json' ? format : undefined;
-}
-
-function parseSwitch(text: string): boolean | undefined {
+/** The value `words` gives a word of the environment's, in any case; undefined for any other. */
+function parseWord<T>(text: string, words: Readonly<Record<string, T>>): T | undefined {
   const word = text.trim().toLowerCase();
-  return ['on', 'true', '1', 'yes'].includes(word) ? true : ['off', 'false', '0', 'no'].includes(word) ? false : undefined;
+  return Object.hasOwn(words, word) ? words[word] : undefined;
 }
+const FORMAT_WORDS: Readonly<Record<string, LogFormat>> = { text: 'text', json: 'json' };
+const SWITCH_WORDS: Readonly<Record<string, boolean>> = { on: true, true: true, 1: true, yes: true, off: false, false: false, 0: false, no: false };
 
 /** Days as the environment gives them: a plain decimal (`7`, `2.5`) or `Infinity`; not `0x10`, `1e400` or `0`. */
 function parseRetention(text: string): number | undefined {
@@ -316,8 +314,9 @@ export function resolveSettings(options: LoggingOptions = {}): ResolvedSettings 
   };
   const level = resolve('level', options.level === undefined ? undefined : parseLevel(options.level), DEFAULTS.level, parseLevel);
   const retentionDays = resolve('retentionDays', options.retentionDays, DEFAULTS.retentionDays as number, parseRetention);
-  const format = resolve('format', options.format, DEFAULTS.format as LogFormat, parseFormat);
-  const redact = resolve('redact', options.redact === undefined ? undefined : options.redact !== false, DEFAULTS.redact as boolean, parseSwitch);
+  const format = resolve('format', options.format, DEFAULTS.format as LogFormat, (text) => parseWord(text, FORMAT_WORDS));
+  const redact = resolve('redact', options.redact === undefined ? undefined : options.redact !== false, DEFAULTS.redact as boolean,
+    (text) => parseWord(text, SWITCH_WORDS));
   const prefix: Setting<string> = { value: options.prefix ?? DEFAULTS.prefix, source: options.prefix === undefined ? 'default' : 'option' };
   // Any non-empty text names a directory, so none is rejected here: opening it says what is wrong.
   const fromEnv = env[ENV_VARIABLES.dir];
@@ -555,10 +554,8 @@ const REDACTED = '[REDACTED]';
 // A key is sensitive when, lower-cased with `_` and `-` removed, it ends with one of these or is one of the short names
 // (`db_password`, `refreshToken`, `OPENAI_API_KEY`, `AccountKey`; not `author`, `max_tokens`, `tokens_used`), or is in upper-case
 // environment style and ends in `_KEY`, `_PASS` or `_PWD`.
-const SENSITIVE_KEY_ENDINGS = [
-  'password', 'passwd', 'passphrase', 'secret', 'token', 'apikey', 'accesskey', 'privatekey', 'secretkey', 'signingkey',
-  'encryptionkey', 'accountkey', 'sharedaccesskey', 'signature', 'authorization', 'cookie', 'credential', 'credentials', 'sessionid',
-];
+const SENSITIVE_KEY_ENDINGS = ['password', 'passwd', 'passphrase', 'secret', 'token', 'apikey', 'accesskey', 'privatekey', 'secretkey',
+  'signingkey', 'encryptionkey', 'accountkey', 'sharedaccesskey', 'signature', 'authorization', 'cookie', 'credentials?', 'sessionid'];
 const SENSITIVE_KEY = new RegExp(`^(?:auth|pass|pwd|sig)$|(?:${SENSITIVE_KEY_ENDINGS.join('|')})$`);
 const ENV_STYLE_SECRET_KEY = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_(?:KEY|PASS|PWD)$/;
 // Keys seen are remembered, up to this many (a program logs few distinct keys).
@@ -1312,19 +1309,17 @@ function applyDiskBudget(dir: string, listLogs: () => KeptLog[], budget: { maxTo
  * `LoggingSetupError` naming the fix. Returns the absolute path and, for a group-writable directory (used), a warning to log. */
 function prepareLogDirectory(dir: string): { dir: string; warning?: string } {
   const absoluteDir = absolutePath(dir);
-  try {
-    fs.mkdirSync(absoluteDir, { recursive: true, mode: 0o700 });
-  } catch (error) {
-    throw new LoggingSetupError(`Cannot create log directory ${absoluteDir}: ${errorMessage(error)}`, absoluteDir, error);
-  }
-  // Windows has no such mode bits, and its ACLs are not checked.
-  if (IS_WINDOWS) return { dir: absoluteDir };
+  let doing = 'create';
   let stats: fs.Stats;
   try {
+    fs.mkdirSync(absoluteDir, { recursive: true, mode: 0o700 });
+    // Windows has no such mode bits, and its ACLs are not checked.
+    if (IS_WINDOWS) return { dir: absoluteDir };
+    doing = 'use';
     // stat follows every symlink to the real directory; realpath only names it in a message.
     stats = fs.statSync(absoluteDir);
   } catch (error) {
-    throw new LoggingSetupError(`Cannot use log directory ${absoluteDir}: ${errorMessage(error)}`, absoluteDir, error);
+    throw new LoggingSetupError(`Cannot ${doing} log directory ${absoluteDir}: ${errorMessage(error)}`, absoluteDir, error);
   }
   const foreign = stats.uid !== effectiveUid(stats.uid) && stats.uid !== 0;
   const mode = stats.mode & 0o7777;
@@ -1397,8 +1392,7 @@ class LogWriter {
   private readonly fd: number;
   private readonly stream: fs.WriteStream;
   private readonly json: boolean;
-  private pending = '';
-  private pendingRecords = 0;
+  private pending = ''; private pendingRecords = 0;
   // The records of the chunk being written: lost with it if it fails.
   private writingRecords = 0;
   private scheduled = false; private streamReady = false; private failed = false; private closed = false;
@@ -1497,7 +1491,8 @@ class LogWriter {
     await new Promise<void>((resolve) => this.stream.end(() => resolve()));
     if (this.closed) return;
     this.closed = true;
-    try { fs.closeSync(this.fd); } catch { /* Already closed by someone else: nothing to release. */ }
+    // One closed by someone else already has nothing to release.
+    attempt(() => fs.closeSync(this.fd));
   }
 }
 
@@ -1568,7 +1563,8 @@ function writeHeldToStderr(): void {
   for (const { time, level, logger, message, extra } of held.splice(0)) {
     if (level >= LEVEL_VALUES.WARNING) text += formatTextRecord(time, level, logger.prefixes, cleanMessage(logger, messageText(message), false), extra) + '\n';
   }
-  try { if (text !== '') fs.writeSync(2, escapeControls(text, false)); } catch { /* stderr is gone too: nothing left to tell. */ }
+  // With stderr gone too, nothing is left to tell.
+  if (text !== '') attempt(() => fs.writeSync(2, escapeControls(text, false)));
 }
 
 /** The logger named `name` (default `automake`); the same object for the same name. Safe before `initLogging`: records are held
@@ -1640,9 +1636,7 @@ class Session implements LogSession {
   private readonly writer: LogWriter;
   private readonly format: RecordFormatter;
   private readonly startedMs = Date.now();
-  private exiting = false;
-  private ended = false;
-  private highest = 0;
+  private exiting = false; private ended = false; private highest = 0;
   private detach: () => void = () => {};
   /** The device and inode of the file: how this process knows its own log (§12). */
   readonly identity: FileIdentity;
