@@ -175,7 +175,6 @@ function parseRetention(text: string): number | undefined {
 
 // Backtracking can cost a slice's length (USER_PATTERN_SLICE) to the power of a pattern's unbounded repetitions.
 const MAX_UNBOUNDED_REPETITIONS = 3;
-
 /** Why a user pattern could backtrack without practical bound, or undefined: a repeated group that holds a repetition, an
  * alternation or a group (`(a+)+$`, `(a|aa)*$`: exponential), or more than MAX_UNBOUNDED_REPETITIONS of `*`, `+`, `{n,}`
  * (`a*a*a*a*b`: a high power). Escapes and classes are read as one character. */
@@ -365,7 +364,6 @@ function localDate(date: Date): string {
 
 // Formatting a Date costs far more than a record, and the part up to the second changes once a second.
 let cachedSecond = NaN, cachedSecondText = '';
-
 /** `YYYY-MM-DD HH:MM:SS,mmm` in local time, as Python's logging writes it. */
 function formatTimestamp(ms: number): string {
   const second = Math.floor(ms / 1000);
@@ -689,7 +687,6 @@ function valueEnd(text: string, start: number): number {
 // `Basic` does before any sensitive value; the credentials run to the value's quote, else to the line's end (Digest has fields).
 const SCHEME_WORD = /[A-Za-z][\w.+-]*[ ]+(?=\S)/y;
 const BEARER_OR_BASIC = /(?:bearer|basic)[ ]+(?=\S)/iy;
-
 /** Redacts the value of the sensitive key `at`, its quotes kept; returns where the search goes on. */
 function redactValue(text: string, at: KeyAt, edit: Edit): number {
   let start = at.valueStart;
@@ -737,7 +734,6 @@ function literalRule(literal: string, findAt: (text: string, at: number, edit: E
 
 // A bare `Bearer <token>`: 8 or more token characters, not all letters, so that prose ("the Bearer of bad news") is left alone.
 const BEARER_AT = /Bearer[ ]+((?=[A-Za-z0-9._~+/-]{8})(?=[A-Za-z]*[0-9._~+/-])[A-Za-z0-9._~+/-]+=*)/y;
-
 const BEARER_RULE = literalRule('Bearer', (text, at, edit) => {
   const before = text.charCodeAt(at - 1);
   BEARER_AT.lastIndex = at;
@@ -747,7 +743,6 @@ const BEARER_RULE = literalRule('Bearer', (text, at, edit) => {
 
 // The password in `scheme://user:password@`; the scheme (a letter, then `[A-Za-z0-9+.-]`) is read back in code.
 const URL_CREDENTIALS_AT = /[^\s:@/"'\\]*:([^\s@/"'\\]+)(?=@)/y;
-
 const URL_PASSWORD_RULE = literalRule('://', (text, at, edit) => {
   let start = at;
   while (start > 0 && /[A-Za-z0-9+.-]/.test(text[start - 1]!)) start--;
@@ -765,7 +760,6 @@ const PASSWORD_OPTIONS: { client: RegExp; option: RegExp; afterColon?: boolean }
   { client: /\bredis-cli\b/, option: /-a[ ]+(?=[^\s"'\\-])/y },
   { client: /\bcurl\b/, option: /(?:-u[ ]*|--user[ =])(?=[^\s"'\\-])/y, afterColon: true },
 ];
-
 const PASSWORD_OPTION_RULE = literalRule(' -', (text, at, edit) => {
   for (const { client, option, afterColon } of PASSWORD_OPTIONS) {
     option.lastIndex = at + 1;
@@ -796,7 +790,6 @@ const TOKEN_FORMATS: readonly (readonly [prefix: string, rest: string, keepPrefi
 const TOKEN_PREFIX = new RegExp(
   TOKEN_FORMATS.map(([prefix]) => prefix).sort((a, b) => b.length - a.length).map((p) => p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|'), 'g');
 const TOKEN_REST = new Map(TOKEN_FORMATS.map(([prefix, rest, keepPrefix]) => [prefix, { rest: new RegExp(rest, 'y'), keepPrefix }]));
-
 const TOKEN_RULE: Rule = {
   // The formats' literal prefixes, made from TOKEN_FORMATS itself; search() ignores and keeps lastIndex.
   gate: (text) => text.search(TOKEN_PREFIX) >= 0,
@@ -817,7 +810,6 @@ const TOKEN_RULE: Rule = {
 // Private keys: each line from BEGIN … PRIVATE KEY to END, in one text or across a logger's records; newlines stay.
 const PEM_BEGIN = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/g;
 const PEM_END = /-----END [A-Z0-9 ]*PRIVATE KEY-----/g;
-
 const PRIVATE_KEY_RULE: Rule = {
   gate: (text, state) => state.inPrivateKey || text.includes('PRIVATE KEY-----'),
   find(text, edit, _redactor, state) {
@@ -873,7 +865,6 @@ const RULES: readonly Rule[] = [PRIVATE_KEY_RULE, KEY_VALUE_RULE, BEARER_RULE, U
 // The edits a rule found, left to right: start, end, replacement.
 const edits: (number | string)[] = [];
 const collectEdit: Edit = (from, to, replacement) => void edits.push(from, to, replacement);
-
 /** `text` with every secret the rules find replaced, from `from` on: the part before `from` (the end of a record continued in
  * this one) is only context, and a secret that starts there is replaced from the start of what is returned. */
 function redactFrom(redactor: Redactor, text: string, from: number, state: RedactState): string {
@@ -912,7 +903,6 @@ export function redactText(text: string): string { return redactFrom(rules ?? DE
 
 // A record logged `continued: true` (exec's pieces of a long line) goes on in the next: this much of it is redacted again with it.
 const CONTINUED_CONTEXT_CHARS = 4096;
-
 /** A message (or block of lines) of `logger`, redacted with its state: a private key's lines, a continued record's end. */
 function cleanMessage(logger: LoggerImpl, text: string, continued: boolean): string {
   if (rules === null) return text;
@@ -936,7 +926,6 @@ export function logFileName(date: Date, pid: number, prefix: string = DEFAULTS.p
 }
 
 const namePatterns = new Map<string, RegExp>();
-
 /** `^<prefix>_\d{4}-\d{2}-\d{2}_\d+(-\d+)?\.log$`, exactly: what does not match is no session log. */
 function logNamePattern(prefix: string): RegExp {
   let pattern = namePatterns.get(prefix);
@@ -1052,7 +1041,8 @@ export function isSessionRunning(filePath: string, stats: LogFileStats): boolean
   const olderHeader = place?.bootId === undefined && place?.pidNamespace === undefined;
   if (place?.host !== undefined && place.host === here.host
       && (olderHeader || (place.bootId === here.bootId && place.pidNamespace === here.pidNamespace))) {
-    return isSessionAlive(pidOfLogName(filePath), stats);
+    // The PID in the name the log name pattern matched: after its last `_`, before `-<n>` or `.log`.
+    return isSessionAlive(parseInt(filePath.slice(filePath.lastIndexOf('_') + 1), 10), stats);
   }
   return Date.now() - stats.mtimeMs < IDLE_ENDED_MS;
 }
@@ -1088,7 +1078,6 @@ const TAIL_BYTES = 4 * 1024;
 const TIMESTAMP_LENGTH = 23;
 const HEADER_MESSAGE = 'Session started';
 const END_MESSAGE = 'Session ended';
-
 /** The place a log's header names and whether its last record is the end record; `gone` when there is no file at the path any
  * more; undefined when it cannot be read or is no longer the file listed. */
 function readLogEnds(filePath: string, stats: LogFileStats): { place: SessionPlace | undefined; ended: boolean } | 'gone' | undefined {
@@ -1122,7 +1111,6 @@ function readLogEnds(filePath: string, stats: LogFileStats): { place: SessionPla
 
 // A text record's ` key=value` field: the key and the value each bare or a JSON string, as quoteIfNeeded writes them.
 const TEXT_FIELD = / ("(?:[^"\\]|\\.)*"|[^\s="]+)=("(?:[^"\\]|\\.)*"|[^\s"]*)/y;
-
 /** The fields of a record (text or JSON) of the root logger, at INFO in text, whose message is `message`; undefined for any other
  * line. Quoted text values are unquoted where they parse as JSON; only the place's fields, plain words, are read. */
 function sessionRecordFields(line: string, message: string): Record<string, unknown> | undefined {
@@ -1159,7 +1147,6 @@ function pidExists(pid: number): boolean {
 const CLOCK_TICKS_PER_SECOND = 100;
 const START_SLACK_MS = 1000;
 let bootTimeMs: number | undefined;
-
 /** When process `pid` (or `self`) started, in epoch ms: /proc/stat `btime` plus field 22 of /proc/PID/stat. Undefined where that
  * cannot be read (not Linux, hidepid, another namespace's /proc, the process ended): then the PID's existence decides. */
 function processStartMs(pid: number | 'self'): number | undefined {
@@ -1173,7 +1160,6 @@ function processStartMs(pid: number | 'self'): number | undefined {
 }
 
 let procIsOurs: boolean | undefined;
-
 /** Whether /proc shows this PID namespace's processes: a container that mounts the host's /proc, or none, would have us ask about
  * other processes' PIDs. */
 function procShowsOurPids(): boolean {
@@ -1280,8 +1266,6 @@ function forEachLog(dirPrefix: string, names: string[], pattern: RegExp, onError
   }
 }
 
-/** The PID in a log's name or path the log name pattern matched: after its last `_`, before `-<n>` or `.log`. */
-function pidOfLogName(name: string): number { return parseInt(name.slice(name.lastIndexOf('_') + 1), 10); }
 
 /** Rule 6, the disk budget (§6): deletes the oldest ended sessions' logs while the logs exceed `maxTotalBytes` or free space is
  * under `minFreeBytes`. One another process deleted first counts as gone: processes starting together delete no more than one. */
@@ -1321,7 +1305,8 @@ function prepareLogDirectory(dir: string): { dir: string; warning?: string } {
   } catch (error) {
     throw new LoggingSetupError(`Cannot ${doing} log directory ${absoluteDir}: ${errorMessage(error)}`, absoluteDir, error);
   }
-  const foreign = stats.uid !== effectiveUid(stats.uid) && stats.uid !== 0;
+  // Without an effective user ID (Windows; Deno without --allow-sys throws NotCapable) the owner goes unchecked.
+  const foreign = stats.uid !== (attempt(() => process.geteuid?.()) ?? stats.uid) && stats.uid !== 0;
   const mode = stats.mode & 0o7777;
   if (stats.isDirectory() && !foreign && (mode & 0o022) === 0) return { dir: absoluteDir };
   const realDir = attempt(() => fs.realpathSync(absoluteDir)) ?? absoluteDir;
@@ -1337,13 +1322,9 @@ function prepareLogDirectory(dir: string): { dir: string; warning?: string } {
   return { dir: absoluteDir, warning: `Log directory ${named} is writable by its group (mode ${modeText}): its members can plant or delete logs; run \`chmod g-w ${realDir}\` to prevent it` };
 }
 
-/** This process's effective user ID; `fallback` where there is none (Windows) or it may not be asked (Deno without --allow-sys
- * throws NotCapable: the owner goes unchecked there). */
-function effectiveUid(fallback: number): number { return attempt(() => process.geteuid?.()) ?? fallback; }
 
 // Names a session tries (`_<pid>.log`, `-2` … `-1000`): more taken than that is no reused PID but something planted.
 const MAX_NAME_SEQUENCE = 1000;
-
 /** Creates this session's file in `dir` with `O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0600: nothing already at a name (a reused PID's log,
  * a same-PID session in another container, a planted file, link or FIFO) is ever opened, written, truncated or re-moded. When the
  * plain name is taken, the first free `-<n>` name (§2, §12); `LoggingSetupError` when none is. */
@@ -1745,7 +1726,9 @@ class Session implements LogSession {
 
   async close(exitCode?: number): Promise<void> {
     if (active === this) {
-      this.writeEnd({ exitCode: exitCode ?? exitCodeNow() });
+      // By default the code the process would exit with now: `process.exitCode` when set, else 0.
+      const code = Number(process.exitCode ?? 0);
+      this.writeEnd({ exitCode: exitCode ?? (Number.isInteger(code) ? code : 0) });
       // Records logged from now on are held for a later session.
       active = null;
     }
@@ -1756,11 +1739,6 @@ class Session implements LogSession {
   }
 }
 
-/** The code the process would exit with now: `process.exitCode` when set, else 0. */
-function exitCodeNow(): number {
-  const code = Number(process.exitCode ?? 0);
-  return Number.isInteger(code) ? code : 0;
-}
 
 /** The header's fields (§9): who the process is, what it runs and where, then the application's own, which cannot replace ours.
  * In JSON the record's own `pid` says it already; `cwd` is left out when it was deleted under us. */
@@ -1798,7 +1776,6 @@ function startHeartbeat(fd: number, identity: FileIdentity): () => void {
 
 // A word a POSIX shell reads as itself, unquoted.
 const SHELL_WORD = /^[\w\/.,:=@%+-]+$/;
-
 /** A command line as a POSIX shell would need it typed: words quoted only when they must be. */
 export function shellQuote(words: readonly string[]): string {
   return words.map((word) => (SHELL_WORD.test(word) ? word : "'" + word.split("'").join("'\\''") + "'")).join(' ');
