@@ -175,9 +175,8 @@ function parseRetention(text: string): number | undefined {
 
 // Backtracking can cost a slice's length (USER_PATTERN_SLICE) to the power of a pattern's unbounded repetitions.
 const MAX_UNBOUNDED_REPETITIONS = 3;
-/** Why a user pattern could backtrack without practical bound, or undefined: a repeated group that holds a repetition, an
- * alternation or a group (`(a+)+$`, `(a|aa)*$`: exponential), or more than MAX_UNBOUNDED_REPETITIONS of `*`, `+`, `{n,}`
- * (`a*a*a*a*b`: a high power). Escapes and classes are read as one character. */
+/** Why a user pattern could backtrack without practical bound, or undefined: a repeated group holding a repetition, alternation or
+ * group (`(a+)+$`: exponential), or too many of `*`, `+`, `{n,}` (`a*a*a*a*b`). Escapes and classes count as one character. */
 function backtrackingRisk(source: string): string | undefined {
   const plain = source.replace(/\\./g, '_').replace(/\[[^\]]*\]/g, '_');
   if (/\([^()]*(?:[*+|}]|\([^()]*\))[^()]*\)(?:[*+]|\{\d*,?\d*\})/.test(plain)) {
@@ -549,9 +548,8 @@ function closeJsonCut(json: string): { text: string; closers: string } {
 /** What replaces a secret. */
 const REDACTED = '[REDACTED]';
 
-// A key is sensitive when, lower-cased with `_` and `-` removed, it ends with one of these or is one of the short names
-// (`db_password`, `refreshToken`, `OPENAI_API_KEY`, `AccountKey`; not `author`, `max_tokens`, `tokens_used`), or is in upper-case
-// environment style and ends in `_KEY`, `_PASS` or `_PWD`.
+// A key is sensitive when, lower-cased without `_` and `-`, it ends with one of these or is a short name (`db_password`, `AccountKey`;
+// not `author`, `max_tokens`), or is in environment style and ends in `_KEY`, `_PASS` or `_PWD`.
 const SENSITIVE_KEY_ENDINGS = ['password', 'passwd', 'passphrase', 'secret', 'token', 'apikey', 'accesskey', 'privatekey', 'secretkey',
   'signingkey', 'encryptionkey', 'accountkey', 'sharedaccesskey', 'signature', 'authorization', 'cookie', 'credentials?', 'sessionid'];
 const SENSITIVE_KEY = new RegExp(`^(?:auth|pass|pwd|sig)$|(?:${SENSITIVE_KEY_ENDINGS.join('|')})$`);
@@ -560,8 +558,7 @@ const ENV_STYLE_SECRET_KEY = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_(?:KEY|PASS|PWD)$/;
 const KEY_CACHE_LIMIT = 10_000;
 // What a sensitive key's value may be without being a secret: nothing, or a word for nothing.
 const NOT_SECRETS = new Set(['', 'none', 'null', 'nil', 'undefined', 'true', 'false', REDACTED.toLowerCase()]);
-// User patterns run on slices of at most this many characters (cut at a line end or space where there is one), so that one that
-// backtracks badly has a bounded input; one that has taken this long in all is dropped, with a WARNING.
+// User patterns run on slices this long at most, so that a bad one's input is bounded; one that took this long in all is dropped.
 const USER_PATTERN_SLICE = 256;
 const USER_PATTERN_BUDGET_MS = 200;
 
@@ -1288,9 +1285,8 @@ function applyDiskBudget(dir: string, listLogs: () => KeptLog[], budget: { maxTo
 
 // ==== Opening the session's file ====
 
-/** Creates the log directory (0700 when new) and checks that no other user can plant, replace or delete files in it (§7): the
- * directory it really is, symlinks followed, must be owned by us or root and not writable by others, sticky bit or not. Throws
- * `LoggingSetupError` naming the fix. Returns the absolute path and, for a group-writable directory (used), a warning to log. */
+/** Creates the log directory (0700 when new) and checks no other user can plant, replace or delete files in it (§7): what it really
+ * is must be ours or root's, not writable by others; else a `LoggingSetupError` naming the fix. A group-writable one gets a warning. */
 function prepareLogDirectory(dir: string): { dir: string; warning?: string } {
   const absoluteDir = absolutePath(dir);
   let doing = 'create';
@@ -1636,8 +1632,7 @@ class Session implements LogSession {
     writer.onSizeLimit = () => this.reachSizeLimit();
   }
 
-  /** The size limit (§6): from now on records below ERROR are dropped and counted, at the cost of the threshold comparison every
-   * record pays anyway. One WARNING says so, written past the limit as the session's own records are. */
+  /** The size limit (§6): from now on records below ERROR are dropped and counted, and one WARNING says so. */
   private reachSizeLimit(): void {
     this.threshold = Math.max(this.threshold, LEVEL_VALUES.ERROR);
     const max = this.settings.maxSessionBytes.value;
@@ -1646,8 +1641,7 @@ class Session implements LogSession {
     this.writeOwn(LEVEL_VALUES.WARNING, message, { maxSessionBytes: max });
   }
 
-  /** Whether `count` records at `level` are written; those the level setting lets through but the size limit, or the session's
-   * end, keeps out are counted as dropped. */
+  /** Whether `count` records at `level` are written; those only the size limit or the end keeps out are counted as dropped. */
   admits(level: number, count = 1): boolean {
     if (level >= this.levelThreshold && level < this.threshold) this.writer.dropped += count;
     return level >= this.threshold;
