@@ -52,7 +52,6 @@ export interface LogSettings {
 
 /** Options of `pruneOldLogs`: `retentionDays` (7), `prefix`, `now` (epoch ms), `dryRun`; the budget after the age rule, `maxTotalBytes` (Infinity), `minFreeBytes` (0). */
 export interface PruneOptions { retentionDays?: number; prefix?: string; now?: number; dryRun?: boolean; maxTotalBytes?: number; minFreeBytes?: number }
-
 /** What a prune did: full paths deleted, matching regular files kept, per-file errors, bytes deleted and bytes left. */
 export interface PruneReport { deleted: string[]; kept: number; errors: { file: string; code: string; message: string }[]; deletedBytes: number; totalBytes: number }
 
@@ -353,7 +352,6 @@ function escapeControls(text: string, json: boolean): string {
 
 /** Indents every line after the first, so a message cannot forge a record. */
 function indentLines(text: string): string { return text.indexOf('\n') < 0 ? text : text.replaceAll('\n', CONTINUATION); }
-
 function pad2(n: number): string { return n < 10 ? '0' + n : String(n); }
 
 /** `YYYY-MM-DD` in local time. */
@@ -564,7 +562,6 @@ const USER_PATTERN_BUDGET_MS = 200;
 
 /** Whether a logger is inside a private key printed line by line (§8), across its records. */
 interface RedactState { inPrivateKey: boolean }
-
 /** Records a secret found at `from` … `to` of the text a rule searches, and what replaces it. */
 type Edit = (from: number, to: number, replacement: string) => void;
 
@@ -610,7 +607,6 @@ function keyBefore(text: string, end: number): string {
 
 // Between a key (read back in code) and its value: `key=`, `key = `, `key: `, `"key": ` or `"key":` (maybe escaped), `--key `.
 const KEY_SEPARATOR = /=|:[ \t]|["']:|--(?=[A-Za-z_])/g;
-
 /** A key, where its value starts, whether prose may follow it (`key: `), and a quote opened before it, which ends the value. */
 interface KeyAt { key: string; valueStart: number; prose: boolean; quote: string }
 
@@ -890,7 +886,6 @@ function redactFrom(redactor: Redactor, text: string, from: number, state: Redac
 // The rules records are redacted with, set by initLogging (the defaults until then); null when redaction is off.
 let rules: Redactor | null = makeRedactor();
 const DEFAULT_REDACTOR = makeRedactor();
-
 /** A text of a record (a field's string, an error's stack) redacted, without a logger's state. */
 function cleanText(text: string): string { return rules === null ? text : redactFrom(rules, text, 0, { inPrivateKey: false }); }
 
@@ -998,10 +993,8 @@ const MAX_PID = 2 ** 22;
 
 /** A file as the kernel knows it, whatever its name: its device and inode. */
 export interface FileIdentity { dev: number; ino: number }
-
 /** What the liveness tests need of a log file: its `fs.Stats`, or these fields of them. */
 export interface LogFileStats extends FileIdentity { mtimeMs: number }
-
 /** Where a session runs (§12): its host and, on Linux, its boot and PID namespace. */
 export interface SessionPlace { host?: string; bootId?: string; pidNamespace?: string }
 
@@ -1476,7 +1469,6 @@ class LogWriter {
 // ==== Loggers, and records held before initLogging ====
 
 interface HeldRecord { time: number; level: number; logger: LoggerImpl; message: unknown; extra: LogExtra | undefined }
-
 // Records logged before initLogging wait here, up to this many; more are counted and reported when the file opens.
 const HELD_LIMIT = 1000;
 const held: HeldRecord[] = [];
