@@ -190,9 +190,8 @@ function checkRedact(value: unknown): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof RegExp) {
     throw new TypeError(`"redact" must be true, false or { keys, patterns }: received ${describe(value)}`);
   }
-  for (const key of Object.keys(value)) {
-    if (key !== 'keys' && key !== 'patterns') throw new TypeError(`Unknown "redact" option "${key}": expected keys or patterns`);
-  }
+  const unknown = Object.keys(value).find((key) => key !== 'keys' && key !== 'patterns');
+  if (unknown !== undefined) throw new TypeError(`Unknown "redact" option "${unknown}": expected keys or patterns`);
   const { keys, patterns } = value as { keys?: unknown; patterns?: unknown };
   if (keys !== undefined && (!Array.isArray(keys) || !keys.every((key) => typeof key === 'string' && key !== ''))) {
     throw new TypeError(`"redact.keys" must be an array of non-empty strings: received ${describe(keys)}`);
@@ -268,9 +267,8 @@ function defaultBudget(dir: string): { maxTotalBytes: number; minFreeBytes: numb
 /** Checks options given in code: a bad value throws a TypeError naming the option and the value. */
 function checkOptions(options: LoggingOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError(`Options must be an object: received ${describe(options)}`);
-  for (const key of Object.keys(options)) {
-    if (!OPTION_NAMES.has(key)) throw new TypeError(`Unknown option "${key}": expected one of ${[...OPTION_NAMES].join(', ')}`);
-  }
+  const unknown = Object.keys(options).find((key) => !OPTION_NAMES.has(key));
+  if (unknown !== undefined) throw new TypeError(`Unknown option "${unknown}": expected one of ${[...OPTION_NAMES].join(', ')}`);
   const { dir, level, format, header } = options;
   if (dir !== undefined && (typeof dir !== 'string' || dir === '')) throw new TypeError(`"dir" must be a non-empty path: received ${describe(dir)}`);
   if (level !== undefined && (typeof level !== 'string' || parseLevel(level) === undefined)) {
@@ -412,13 +410,14 @@ function errorStack(error: Error): string {
   return typeof error.stack === 'string' && error.stack !== '' ? error.stack : `${error.name}: ${error.message}`;
 }
 
-/** The stacks of an error, of the errors it aggregates and of its causes, each labelled, into `out`. */
-function errorStacks(error: Error, label: string, depth: number, out: string[]): void {
+/** The stacks of an error, of the errors it aggregates and of its causes, each labelled, added to `out`. */
+function errorStacks(error: Error, label = '', depth = 0, out: string[] = []): string[] {
   out.push(label + errorStack(error));
-  if (depth >= MAX_ERROR_DEPTH) return;
+  if (depth >= MAX_ERROR_DEPTH) return out;
   const inner = innerErrors(error);
   for (let i = 0; i < inner.length && out.length < MAX_ERRORS; i++) errorStacks(inner[i]!, `Error ${i + 1} of ${inner.length}: `, depth + 1, out);
   if (error.cause instanceof Error && out.length < MAX_ERRORS) errorStacks(error.cause, 'Caused by: ', depth + 1, out);
+  return out;
 }
 
 /** A value as text, redacted: strings as they are, an Error as `Name: message`, a Date in ISO 8601, the rest as JSON. */
@@ -464,9 +463,7 @@ type RecordFormatter = (time: number, level: number, prefixes: RecordPrefixes, m
 function formatTextRecord(time: number, level: number, prefixes: RecordPrefixes, message: string, extra: LogExtra | undefined): string {
   let line = formatTimestamp(time) + prefixes.text[level] + indentLines(message);
   if (extra instanceof Error) {
-    const stacks: string[] = [];
-    errorStacks(extra, '', 0, stacks);
-    for (const stack of stacks) line += CONTINUATION + indentLines(cleanText(stack));
+    for (const stack of errorStacks(extra)) line += CONTINUATION + indentLines(cleanText(stack));
   } else if (extra !== undefined && extra !== null) {
     for (const key of Object.keys(extra)) line += ' ' + quoteIfNeeded(key) + '=' + quoteIfNeeded(stringifyValue(fieldValue(key, extra[key])));
   }
