@@ -1065,6 +1065,7 @@ const TAIL_BYTES = 4 * 1024;
 const TIMESTAMP_LENGTH = 23;
 const HEADER_MESSAGE = 'Session started';
 const END_MESSAGE = 'Session ended';
+
 /** The place a log's header names and whether its last record is the end record; `gone` when there is no file at the path any
  * more; undefined when it cannot be read or is no longer the file listed. */
 function readLogEnds(filePath: string, stats: LogFileStats): { place: SessionPlace | undefined; ended: boolean } | 'gone' | undefined {
@@ -1604,7 +1605,6 @@ class Session implements LogSession {
   private readonly startedMs = Date.now();
   private exiting = false; private ended = false; private highest = 0;
   private detach: () => void = () => {};
-  /** The device and inode of the file: how this process knows its own log (§12). */
   readonly identity: FileIdentity;
   /** Stops the timer that touches the file every HEARTBEAT_MS (§12). */
   stopHeartbeat: () => void = () => {};
@@ -1656,7 +1656,7 @@ class Session implements LogSession {
     if (this.ended) return;
     this.ended = true;
     const dropped = this.writer.dropped;
-    this.writeOwn(LEVEL_VALUES.INFO, 'Session ended', { ...how, durationMs: Date.now() - this.startedMs, ...(dropped > 0 ? { dropped } : {}) });
+    this.writeOwn(LEVEL_VALUES.INFO, END_MESSAGE, { ...how, durationMs: Date.now() - this.startedMs, ...(dropped > 0 ? { dropped } : {}) });
     // Nothing follows the end record: Deno runs its event loop on for a moment after a signal is raised again; those are dropped.
     this.threshold = Infinity;
   }
