@@ -162,8 +162,8 @@ function parseWord<T>(text: string, words: Readonly<Record<string, T>>): T | und
   const word = text.trim().toLowerCase();
   return Object.hasOwn(words, word) ? words[word] : undefined;
 }
-const FORMAT_WORDS: Readonly<Record<string, LogFormat>> = { text: 'text', json: 'json' };
-const SWITCH_WORDS: Readonly<Record<string, boolean>> = { on: true, true: true, 1: true, yes: true, off: false, false: false, 0: false, no: false };
+const FORMAT_WORDS = { text: 'text', json: 'json' } as const;
+const SWITCH_WORDS = { on: true, true: true, 1: true, yes: true, off: false, false: false, 0: false, no: false };
 
 /** Days as the environment gives them: a plain decimal (`7`, `2.5`) or `Infinity`; not `0x10`, `1e400` or `0`. */
 function parseRetention(text: string): number | undefined {
@@ -433,8 +433,7 @@ function stringifyValue(value: unknown): string {
   return toJson(value, false);
 }
 
-/** As Go's slog text handler does: a key or value quoted when it would not read back as one token (empty, or holding a space,
- * "=", a quote or a control character). */
+/** As Go's slog text handler: quoted when it would not read back as one token (empty, or with a space, `=`, quote or control). */
 function quoteIfNeeded(text: string): string { return text === '' || /[\s="\x00-\x1f\x7f-\x9f]/.test(text) ? JSON.stringify(text) : text; }
 
 /** An extra field's value as it may be written: `[REDACTED]` when its key is sensitive (§8 rule 1). */
@@ -925,8 +924,7 @@ function logNamePattern(prefix: string): RegExp {
   return pattern;
 }
 
-/** The date, PID and sequence (1 for a plain name, n for `-<n>`) in a session log's name (default prefix `automake`); `undefined`
- * when the name is not one. */
+/** The date, PID and sequence (1, or n for `-<n>`) in a session log's name (default prefix `automake`); `undefined` for others. */
 export function parseLogFileName(name: string, prefix: string = DEFAULTS.prefix): { date: string; pid: number; sequence: number } | undefined {
   const match = logNamePattern(prefix).exec(name);
   const date = match?.[1];
@@ -1066,8 +1064,7 @@ const TIMESTAMP_LENGTH = 23;
 const HEADER_MESSAGE = 'Session started';
 const END_MESSAGE = 'Session ended';
 
-/** The place a log's header names and whether its last record is the end record; `gone` when there is no file at the path any
- * more; undefined when it cannot be read or is no longer the file listed. */
+/** The place a log's header names and whether it ends in the end record; `gone` with no file there; undefined if unreadable or replaced. */
 function readLogEnds(filePath: string, stats: LogFileStats): { place: SessionPlace | undefined; ended: boolean } | 'gone' | undefined {
   const { O_RDONLY, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = fs.constants;
   let fd: number;
@@ -1148,15 +1145,13 @@ function processStartMs(pid: number | 'self'): number | undefined {
 }
 
 let procIsOurs: boolean | undefined;
-/** Whether /proc shows this PID namespace's processes: a container that mounts the host's /proc, or none, would have us ask about
- * other processes' PIDs. */
+/** Whether /proc shows our PID namespace's processes: in a container that mounts the host's /proc, PIDs would be others'. */
 function procShowsOurPids(): boolean {
   procIsOurs ??= attempt(() => Number(fs.readlinkSync('/proc/self')) === process.pid) ?? false;
   return procIsOurs;
 }
 
-/** Whether process `pid` has `file` open, from /proc/PID/fd (Linux). False where that cannot be read (another user's process,
- * unless we are root). */
+/** Whether process `pid` has `file` open, from /proc/PID/fd (Linux); false where that cannot be read (another user's, unless root). */
 function holdsOpen(pid: number, file: LogFileStats): boolean {
   if (!procShowsOurPids()) return false;
   // stat follows an fd's magic link to the open file itself; one closed since the listing, or not ours to see, is skipped.
