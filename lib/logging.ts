@@ -1249,7 +1249,6 @@ function forEachLog(dirPrefix: string, names: string[], pattern: RegExp, onError
   }
 }
 
-
 /** Rule 6, the disk budget (§6): deletes the oldest ended sessions' logs while the logs exceed `maxTotalBytes` or free space is
  * under `minFreeBytes`. One another process deleted first counts as gone: processes starting together delete no more than one. */
 function applyDiskBudget(dir: string, listLogs: () => KeptLog[], budget: { maxTotalBytes: number; minFreeBytes: number },
@@ -1304,7 +1303,6 @@ function prepareLogDirectory(dir: string): { dir: string; warning?: string } {
   return { dir: absoluteDir, warning: `Log directory ${named} is writable by its group (mode ${modeText}): its members can plant or delete logs; run \`chmod g-w ${realDir}\` to prevent it` };
 }
 
-
 // Names a session tries (`_<pid>.log`, `-2` … `-1000`): more taken than that is no reused PID but something planted.
 const MAX_NAME_SEQUENCE = 1000;
 /** Creates this session's file in `dir` with `O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0600: nothing already at a name (a reused PID's log,
@@ -1321,18 +1319,14 @@ function createLogFile(dir: string, date: Date, pid: number, prefix: string): { 
       fd = fs.openSync(filePath, flags, 0o600);
     } catch (error) {
       if (errorCode(error) === 'EEXIST') continue;
-      throw cannotOpen(filePath, error);
+      const why = errorCode(error) === 'ELOOP' ? 'it is a symbolic link, which is never followed' : errorMessage(error);
+      throw new LoggingSetupError(`Cannot open log file ${filePath}: ${why}`, filePath, error);
     }
     const { dev, ino } = fs.fstatSync(fd);
     return { fd, filePath, identity: { dev, ino } };
   }
   const last = joinPath(dir, logFileName(date, pid, prefix, MAX_NAME_SEQUENCE));
   throw new LoggingSetupError(`Cannot create a log file: ${joinPath(dir, logFileName(date, pid, prefix))} up to ${last} are all taken; remove what is there or set ${ENV_VARIABLES.dir} to another directory`, last);
-}
-
-function cannotOpen(filePath: string, error: unknown): LoggingSetupError {
-  const why = errorCode(error) === 'ELOOP' ? 'it is a symbolic link, which is never followed' : errorMessage(error);
-  return new LoggingSetupError(`Cannot open log file ${filePath}: ${why}`, filePath, error);
 }
 
 // ==== The writer ====
@@ -1716,7 +1710,6 @@ class Session implements LogSession {
     this.detach();
   }
 }
-
 
 /** The header's fields (§9): who the process is, what it runs and where, then the application's own, which cannot replace ours.
  * In JSON the record's own `pid` says it already; `cwd` is left out when it was deleted under us. */
