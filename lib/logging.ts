@@ -595,8 +595,7 @@ function keyBefore(text: string, end: number): string {
   let start = end;
   while (start > 0 && isWordChar(text.charCodeAt(start - 1), true)) start--;
   // `-{0,2}`, then a letter or `_`: `--token`, `-t`, `token`; not `---x`, `-1`.
-  if (text.charCodeAt(start) === 0x2d) start++;
-  if (text.charCodeAt(start) === 0x2d) start++;
+  for (let dashes = 0; dashes < 2 && text.charCodeAt(start) === 0x2d; dashes++) start++;
   const first = text.charCodeAt(start);
   return start < end && isWordChar(first) && !(first >= 0x30 && first <= 0x39) ? text.slice(start, end) : '';
 }
@@ -861,9 +860,7 @@ function redactFrom(redactor: Redactor, text: string, from: number, state: Redac
   for (const rule of redactor.rules) {
     if (!rule.gate(out, state)) continue;
     rule.find(out, collectEdit, redactor, state);
-    let result = '';
-    let done = 0;
-    let mapped = -1;
+    let result = '', done = 0, mapped = -1;
     for (let i = 0; i < edits.length; i += 3) {
       const start = edits[i] as number;
       if (start < done) continue;
@@ -1428,8 +1425,7 @@ class LogWriter {
     if (this.failed) return;
     this.failed = true;
     // A record ends at a newline followed by anything but the indentation of a continuation line.
-    let cut = 0;
-    let landed = 0;
+    let cut = 0, landed = 0;
     for (let i = chunk.indexOf(0x0a); i >= 0 && i < written; i = chunk.indexOf(0x0a, i + 1)) {
       if (i + 1 === chunk.length || chunk[i + 1] !== 0x20) [cut, landed] = [i + 1, landed + 1];
     }
@@ -1504,9 +1500,7 @@ class LoggerImpl implements Logger {
       // A shallow copy: the caller may reuse its object before the file opens.
       held.push({ time: Date.now(), level, logger: this, message, extra: extra === undefined || extra instanceof Error ? extra : { ...extra } });
       if (held.length === 1) process.on('exit', writeHeldToStderr);
-    } else {
-      heldOverflow++;
-    }
+    } else heldOverflow++;
   }
 }
 
@@ -1582,7 +1576,7 @@ function attachToProcess(session: Session): () => void {
 
 class Session implements LogSession {
   readonly filePath: string;
-  readonly logger: LoggerImpl;
+  readonly logger: LoggerImpl = getLogger(DEFAULTS.prefix) as LoggerImpl;
   readonly pruned: PruneReport;
   readonly settings: LogSettings;
   readonly warnings: readonly string[];
@@ -1606,7 +1600,6 @@ class Session implements LogSession {
     this.pruned = pruned;
     this.threshold = this.levelThreshold = LEVEL_VALUES[this.settings.level.value];
     this.format = this.settings.format.value === 'json' ? formatJsonRecord : formatTextRecord;
-    this.logger = getLogger(DEFAULTS.prefix) as LoggerImpl;
     writer.onSizeLimit = () => this.reachSizeLimit();
   }
 
