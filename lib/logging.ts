@@ -1097,10 +1097,9 @@ const TEXT_FIELD = / ("(?:[^"\\]|\\.)*"|[^\s="]+)=("(?:[^"\\]|\\.)*"|[^\s"]*)/y;
  * line. Quoted text values are unquoted where they parse as JSON; only the place's fields, plain words, are read. */
 function sessionRecordFields(line: string, message: string): Record<string, unknown> | undefined {
   if (line.startsWith('{')) {
-    const record: unknown = attempt(() => JSON.parse(line));
-    if (typeof record !== 'object' || record === null) return undefined;
-    const fields = record as Record<string, unknown>;
-    return fields['name'] === DEFAULTS.prefix && fields['msg'] === message ? fields : undefined;
+    // Starting with `{`, it parses as an object or not at all.
+    const record = attempt(() => JSON.parse(line) as Record<string, unknown>);
+    return record?.['name'] === DEFAULTS.prefix && record['msg'] === message ? record : undefined;
   }
   const lead = ` - ${DEFAULTS.prefix} - INFO - ${message}`;
   if (!/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}$/.test(line.slice(0, TIMESTAMP_LENGTH)) || !line.startsWith(lead, TIMESTAMP_LENGTH)) return undefined;
@@ -1587,12 +1586,12 @@ class Session implements LogSession {
   private readonly format: RecordFormatter;
   private readonly startedMs = Date.now();
   private exiting = false; private ended = false; private highest = 0;
-  private detach: () => void = () => {};
+  private readonly detach: () => void;
   readonly identity: FileIdentity;
   /** Stops the timer that touches the file every HEARTBEAT_MS (§12). */
-  stopHeartbeat: () => void = () => {};
+  private readonly stopHeartbeat: () => void;
 
-  constructor(writer: LogWriter, resolved: ResolvedSettings, pruned: PruneReport, identity: FileIdentity) {
+  constructor(writer: LogWriter, resolved: ResolvedSettings, pruned: PruneReport, identity: FileIdentity, fd: number) {
     this.writer = writer;
     this.identity = identity;
     this.filePath = writer.filePath;
@@ -1601,6 +1600,8 @@ class Session implements LogSession {
     this.threshold = this.levelThreshold = LEVEL_VALUES[this.settings.level.value];
     this.format = this.settings.format.value === 'json' ? formatJsonRecord : formatTextRecord;
     writer.onSizeLimit = () => this.reachSizeLimit();
+    this.detach = attachToProcess(this);
+    this.stopHeartbeat = startHeartbeat(fd, identity);
   }
 
   /** The size limit (§6): from now on records below ERROR are dropped and counted, and one WARNING says so. */
@@ -1620,7 +1621,6 @@ class Session implements LogSession {
 
   get dropped(): number { return this.writer.dropped; }
   get highestLevel(): LevelName | undefined { return LEVEL_NAMES[this.highest]; }
-  attach(): void { this.detach = attachToProcess(this); }
 
   /** A logger's record; loggers apply the threshold. The session's own (header, end, notices; not in `highestLevel`) go through
    * writeOwn, past the soft size limit (the writer's hard one applies), a notice only at the level in force. */
@@ -1759,10 +1759,8 @@ export function initLogging(options: LoggingOptions = {}): LogSession {
   const userRules = typeof options.redact === 'object' ? options.redact : {};
   rules = settings.redact.value ? makeRedactor(userRules.keys, userRules.patterns) : null;
   const writer = new LogWriter(fd, filePath, settings.format.value, settings.maxSessionBytes.value);
-  const session = new Session(writer, resolved, pruned, identity);
+  const session = new Session(writer, resolved, pruned, identity, fd);
   active = session;
-  session.attach();
-  session.stopHeartbeat = startHeartbeat(fd, identity);
   session.writeOwn(LEVEL_VALUES.INFO, HEADER_MESSAGE, headerFields(settings, options.header ?? {}));
   const root = session.logger;
   if (dirWarning !== undefined) root.warning(dirWarning);
