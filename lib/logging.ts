@@ -422,12 +422,9 @@ function errorStacks(error: Error, label = '', depth = 0, out: string[] = []): s
 
 /** A value as text, redacted: strings as they are, an Error as `Name: message`, a Date in ISO 8601, the rest as JSON. */
 function stringifyValue(value: unknown): string {
-  switch (typeof value) {
-    case 'string': return cleanText(value);
-    case 'number': case 'boolean': case 'bigint': case 'undefined': case 'symbol': return String(value);
-    case 'function': return `[function ${value.name || 'anonymous'}]`;
-  }
-  if (value === null) return 'null';
+  if (typeof value === 'string') return cleanText(value);
+  if (typeof value === 'function') return `[function ${value.name || 'anonymous'}]`;
+  if (typeof value !== 'object' || value === null) return String(value);
   if (value instanceof Error) return cleanText(`${value.name}: ${value.message}`);
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
   return toJson(value, false);
@@ -435,10 +432,8 @@ function stringifyValue(value: unknown): string {
 
 /** As Go's slog text handler: quoted when it would not read back as one token (empty, or with a space, `=`, quote or control). */
 function quoteIfNeeded(text: string): string { return text === '' || /[\s="\x00-\x1f\x7f-\x9f]/.test(text) ? JSON.stringify(text) : text; }
-
 /** An extra field's value as it may be written: `[REDACTED]` when its key is sensitive (§8 rule 1). */
 function fieldValue(key: string, value: unknown): unknown { return rules !== null && isSensitiveKey(rules, key) ? REDACTED : value; }
-
 // Fields a JSON record always has: an extra field so named is written with a trailing underscore rather than shadow one.
 const JSON_CORE_FIELDS = new Set(['level', 'time', 'pid', 'name', 'msg']);
 
