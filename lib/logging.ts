@@ -337,8 +337,7 @@ const MAX_ERROR_DEPTH = 5, MAX_ERRORS = 20;
 
 // Control characters but tab and newline could drive a terminal that `cat`s the log (ESC, U+009B CSI). The writer escapes them
 // per chunk, after redaction saw the text as logged. JSON.stringify escapes C0 already, but leaves DEL and C1 raw.
-const CONTROL_CHARS_TEXT = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
-const CONTROL_CHARS_JSON = /[\x7f-\x9f]/g;
+const CONTROL_CHARS_TEXT = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, CONTROL_CHARS_JSON = /[\x7f-\x9f]/g;
 // Every continuation line starts with this, so no message can start a line that looks like a record.
 const CONTINUATION = '\n    ';
 
@@ -548,8 +547,7 @@ const KEY_CACHE_LIMIT = 10_000;
 // What a sensitive key's value may be without being a secret: nothing, or a word for nothing.
 const NOT_SECRETS = new Set(['', 'none', 'null', 'nil', 'undefined', 'true', 'false', REDACTED.toLowerCase()]);
 // User patterns run on slices this long at most, so that a bad one's input is bounded; one that took this long in all is dropped.
-const USER_PATTERN_SLICE = 256;
-const USER_PATTERN_BUDGET_MS = 200;
+const USER_PATTERN_SLICE = 256, USER_PATTERN_BUDGET_MS = 200;
 
 /** Whether a logger is inside a private key printed line by line (§8), across its records. */
 interface RedactState { inPrivateKey: boolean }
@@ -986,8 +984,7 @@ export interface LogFileStats extends FileIdentity { mtimeMs: number }
 export interface SessionPlace { host?: string; bootId?: string; pidNamespace?: string }
 
 // A session touches its file this often, for readers that cannot ask about its PID (§12); untouched for ten, it has ended.
-const HEARTBEAT_MS = 30_000;
-const IDLE_ENDED_MS = 5 * 60_000;
+const HEARTBEAT_MS = 30_000, IDLE_ENDED_MS = 5 * 60_000;
 
 /** Whether process `pid` of this PID namespace is the session that wrote a log with these stats: it exists and (on Linux) started
  * at most a second after the file's mtime, or holds the file open; without `file`, whether it exists. For a log of this host, boot
@@ -1049,12 +1046,10 @@ function placeOf(fields: Record<string, unknown>): SessionPlace {
 }
 
 // The header's fields are looked for in this much of a log's start, and the end record (one short line) in this much of its end.
-const HEAD_BYTES = 64 * 1024;
-const TAIL_BYTES = 4 * 1024;
+const HEAD_BYTES = 64 * 1024, TAIL_BYTES = 4 * 1024;
 // A record's timestamp, `YYYY-MM-DD HH:MM:SS,mmm`, is this long.
 const TIMESTAMP_LENGTH = 23;
-const HEADER_MESSAGE = 'Session started';
-const END_MESSAGE = 'Session ended';
+const HEADER_MESSAGE = 'Session started', END_MESSAGE = 'Session ended';
 
 /** The place a log's header names and whether it ends in the end record; `gone` with no file there; undefined if unreadable or replaced. */
 function readLogEnds(filePath: string, stats: LogFileStats): { place: SessionPlace | undefined; ended: boolean } | 'gone' | undefined {
@@ -1120,8 +1115,7 @@ function pidExists(pid: number): boolean {
 
 // /proc/PID/stat counts ticks of USER_HZ, 100 on every mainstream architecture (Node cannot call sysconf); /proc/stat's boot time
 // is in whole seconds, so a start time is up to a second off.
-const CLOCK_TICKS_PER_SECOND = 100;
-const START_SLACK_MS = 1000;
+const CLOCK_TICKS_PER_SECOND = 100, START_SLACK_MS = 1000;
 let bootTimeMs: number | undefined;
 /** When process `pid` (or `self`) started, in epoch ms: /proc/stat `btime` plus field 22 of /proc/PID/stat. Undefined where that
  * cannot be read (not Linux, hidepid, another namespace's /proc, the process ended): then the PID's existence decides. */
@@ -1668,8 +1662,7 @@ class Session implements LogSession {
     this.writer.write(records, each.length, level >= LEVEL_VALUES.ERROR || this.exiting);
   }
 
-  /** A record within maxRecordBytes (§6). Most are shorter than the bound even if every character took 6 bytes (a C1 control
-   * written `\u009b`); only longer ones are escaped and measured here. */
+  /** A record within maxRecordBytes (§6); only one that could pass it at 6 bytes a character (`\u009b`) is escaped and measured. */
   private bound(record: string): string {
     const max = this.settings.maxRecordBytes.value;
     if (record.length * 6 <= max) return record;
