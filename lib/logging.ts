@@ -1,16 +1,12 @@
 /**
- * Session logging for automake: one log file per process, old logs pruned at
- * startup, and no record lost, torn or reordered however the process ends.
- * The vendorable core: it imports only `node:fs`, so it can be copied alone into
- * another project; docs/design.md is its contract. It reads top to bottom: types
- * and options, levels and the record format, redaction, the pruner, opening the
- * file, the writer, exit handling, initLogging.
+ * Session logging for automake: one log file per process, old logs pruned at startup, and no record lost, torn or reordered
+ * however the process ends. The vendorable core: it imports only `node:fs`, so it can be copied alone into another project;
+ * docs/design.md is its contract. It reads top to bottom: types and options, levels and the record format, redaction, naming and
+ * pruning, opening the file, the writer, exit handling, initLogging.
  *
- * It assumes one process writes each log file, and that `initLogging` runs in
- * the main thread, whose exit and signal hooks are the process's. Its write
- * stream's writes run on that thread too (LogWriter says why), so no write is
- * ever in flight when a record must reach the kernel. Not promised: records
- * below ERROR not yet written when the process is killed (SIGKILL).
+ * It assumes one process writes each log file, and that `initLogging` runs in the main thread, whose exit and signal hooks are
+ * the process's; its writes run on that thread too (LogWriter says why), so none is ever in flight when a record must reach the
+ * kernel. Not promised: records below ERROR not yet written when the process is killed (SIGKILL).
  *
  * @example
  * // With initLogging and getLogger imported from this file:
@@ -56,7 +52,6 @@ export interface LogSettings {
 
 /** Options of `pruneOldLogs`: `retentionDays` (7), `prefix`, `now` (epoch ms), `dryRun`; the budget after the age rule, `maxTotalBytes` (Infinity), `minFreeBytes` (0). */
 export interface PruneOptions { retentionDays?: number; prefix?: string; now?: number; dryRun?: boolean; maxTotalBytes?: number; minFreeBytes?: number }
-
 /** What a prune did: full paths deleted, matching regular files kept, per-file errors, bytes deleted and bytes left. */
 export interface PruneReport { deleted: string[]; kept: number; errors: { file: string; code: string; message: string }[]; deletedBytes: number; totalBytes: number }
 
@@ -128,8 +123,15 @@ export function errorCode(error: unknown): string {
 }
 
 /** The message of anything thrown: an Error's `message`, or the value as a string. */
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+export function errorMessage(error: unknown): string { return error instanceof Error ? error.message : String(error); }
+
+/** What `get` returns, or undefined when it throws: for what may be missing or not ours to read (/proc, a deleted cwd). */
+function attempt<T>(get: () => T): T | undefined {
+  try {
+    return get();
+  } catch {
+    return undefined;
+  }
 }
 
 function checkRetentionDays(value: unknown, what: string): number {
@@ -155,15 +157,13 @@ function levelValue(level: LevelName): number {
   throw new TypeError(`Level must be one of ${Object.keys(LEVEL_VALUES).join(', ')}: received ${describe(level)}`);
 }
 
-function parseFormat(text: string): LogFormat | undefined {
-  const format = text.trim().toLowerCase();
-  return format === 'text' || format === 'json' ? format : undefined;
-}
-
-function parseSwitch(text: string): boolean | undefined {
+/** The value `words` gives a word of the environment's, in any case; undefined for any other. */
+function parseWord<T>(text: string, words: Readonly<Record<string, T>>): T | undefined {
   const word = text.trim().toLowerCase();
-  return ['on', 'true', '1', 'yes'].includes(word) ? true : ['off', 'false', '0', 'no'].includes(word) ? false : undefined;
+  return Object.hasOwn(words, word) ? words[word] : undefined;
 }
+const FORMAT_WORDS = { text: 'text', json: 'json' } as const;
+const SWITCH_WORDS = { on: true, true: true, 1: true, yes: true, off: false, false: false, 0: false, no: false };
 
 /** Days as the environment gives them: a plain decimal (`7`, `2.5`) or `Infinity`; not `0x10`, `1e400` or `0`. */
 function parseRetention(text: string): number | undefined {
@@ -172,13 +172,10 @@ function parseRetention(text: string): number | undefined {
   return days > 0 && (days === Infinity || Number.isFinite(days)) ? days : undefined;
 }
 
-// A user pattern may repeat without bound this many times: backtracking can cost a slice's length (USER_PATTERN_SLICE) to the
-// power of their number.
+// Backtracking can cost a slice's length (USER_PATTERN_SLICE) to the power of a pattern's unbounded repetitions.
 const MAX_UNBOUNDED_REPETITIONS = 3;
-
-/** Why a user pattern could backtrack without practical bound, or undefined: a repeated group that holds a repetition, an
- * alternation or a group (`(a+)+$`, `(a|aa)*$`: exponential), or more than MAX_UNBOUNDED_REPETITIONS of `*`, `+`, `{n,}`
- * (`a*a*a*a*b`: a high power). Escapes and classes are read as one character. */
+/** Why a user pattern could backtrack without practical bound, or undefined: a repeated group holding a repetition, alternation or
+ * group (`(a+)+$`: exponential), or too many of `*`, `+`, `{n,}` (`a*a*a*a*b`). Escapes and classes count as one character. */
 function backtrackingRisk(source: string): string | undefined {
   const plain = source.replace(/\\./g, '_').replace(/\[[^\]]*\]/g, '_');
   if (/\([^()]*(?:[*+|}]|\([^()]*\))[^()]*\)(?:[*+]|\{\d*,?\d*\})/.test(plain)) {
@@ -193,9 +190,8 @@ function checkRedact(value: unknown): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof RegExp) {
     throw new TypeError(`"redact" must be true, false or { keys, patterns }: received ${describe(value)}`);
   }
-  for (const key of Object.keys(value)) {
-    if (key !== 'keys' && key !== 'patterns') throw new TypeError(`Unknown "redact" option "${key}": expected keys or patterns`);
-  }
+  const unknown = Object.keys(value).find((key) => key !== 'keys' && key !== 'patterns');
+  if (unknown !== undefined) throw new TypeError(`Unknown "redact" option "${unknown}": expected keys or patterns`);
   const { keys, patterns } = value as { keys?: unknown; patterns?: unknown };
   if (keys !== undefined && (!Array.isArray(keys) || !keys.every((key) => typeof key === 'string' && key !== ''))) {
     throw new TypeError(`"redact.keys" must be an array of non-empty strings: received ${describe(keys)}`);
@@ -238,10 +234,8 @@ function checkSize(value: unknown, what: string, min = 0): number {
 
 // A record's head and the note of its bound take a few hundred bytes: below this no room is left for the message.
 const MIN_RECORD_BYTES = KIB;
-// journald's rule for its own budget, with smaller bounds: logs may take 10% of the file system (SystemMaxUse: 10%, at most 4
-// GiB; ours at least 16 MiB, at most 1 GiB), and 5% of it, at most 1 GiB, is kept free (SystemKeepFree: 15%, at most 4 GiB;
-// journald answers for the whole system's logs, we for one tool's). One session may take an eighth: eight runaway sessions fill
-// the budget, one cannot.
+// journald's SystemMaxUse (10%) and SystemKeepFree (5% here: journald answers for all the system's logs, we for one tool's), at
+// most 1 GiB rather than 4. One session may take an eighth: eight runaway sessions fill the budget, one cannot.
 const TOTAL_SHARE = 0.1, TOTAL_FLOOR = 16 * MIB, FREE_SHARE = 0.05, BUDGET_CEILING = GIB, SESSIONS_PER_BUDGET = 8;
 
 /** The size and free bytes of the file system `dir` is (or will be) on; undefined where statfs fails or is missing. */
@@ -258,9 +252,8 @@ function fileSystemSpace(dir: string): { size: number; free: number } | undefine
   }
 }
 
-/** The default budget for logs in `dir`, from its file system's size: in whole MiB, or whole KiB for a share under 1 MiB (so a
- * file system under 20 MiB still keeps some space free). Where it cannot be measured: the largest budget the rule ever gives,
- * and no free-space rule, which could not be checked either. */
+/** The default budget for logs in `dir`, in whole MiB, or KiB for a share under 1 MiB (a file system under 20 MiB still keeps some
+ * space free). Unmeasurable: the largest budget the rule gives, and no free-space rule, which could not be checked either. */
 function defaultBudget(dir: string): { maxTotalBytes: number; minFreeBytes: number } {
   const size = fileSystemSpace(dir)?.size;
   if (size === undefined) return { maxTotalBytes: BUDGET_CEILING, minFreeBytes: 0 };
@@ -274,9 +267,8 @@ function defaultBudget(dir: string): { maxTotalBytes: number; minFreeBytes: numb
 /** Checks options given in code: a bad value throws a TypeError naming the option and the value. */
 function checkOptions(options: LoggingOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError(`Options must be an object: received ${describe(options)}`);
-  for (const key of Object.keys(options)) {
-    if (!OPTION_NAMES.has(key)) throw new TypeError(`Unknown option "${key}": expected one of ${[...OPTION_NAMES].join(', ')}`);
-  }
+  const unknown = Object.keys(options).find((key) => !OPTION_NAMES.has(key));
+  if (unknown !== undefined) throw new TypeError(`Unknown option "${unknown}": expected one of ${[...OPTION_NAMES].join(', ')}`);
   const { dir, level, format, header } = options;
   if (dir !== undefined && (typeof dir !== 'string' || dir === '')) throw new TypeError(`"dir" must be a non-empty path: received ${describe(dir)}`);
   if (level !== undefined && (typeof level !== 'string' || parseLevel(level) === undefined)) {
@@ -317,15 +309,15 @@ export function resolveSettings(options: LoggingOptions = {}): ResolvedSettings 
   };
   const level = resolve('level', options.level === undefined ? undefined : parseLevel(options.level), DEFAULTS.level, parseLevel);
   const retentionDays = resolve('retentionDays', options.retentionDays, DEFAULTS.retentionDays as number, parseRetention);
-  const format = resolve('format', options.format, DEFAULTS.format as LogFormat, parseFormat);
-  const redact = resolve('redact', options.redact === undefined ? undefined : options.redact !== false, DEFAULTS.redact as boolean, parseSwitch);
+  const format = resolve('format', options.format, DEFAULTS.format as LogFormat, (text) => parseWord(text, FORMAT_WORDS));
+  const redact = resolve('redact', options.redact === undefined ? undefined : options.redact !== false, DEFAULTS.redact as boolean,
+    (text) => parseWord(text, SWITCH_WORDS));
   const prefix: Setting<string> = { value: options.prefix ?? DEFAULTS.prefix, source: options.prefix === undefined ? 'default' : 'option' };
   // Any non-empty text names a directory, so none is rejected here: opening it says what is wrong.
   const fromEnv = env[ENV_VARIABLES.dir];
   const dir: Setting<string> = options.dir !== undefined ? { value: options.dir, source: 'option' }
     : fromEnv ? { value: fromEnv, source: 'environment', variable: ENV_VARIABLES.dir } : { value: defaultLogDir(env), source: 'default' };
   const maxRecordBytes = resolve('maxRecordBytes', options.maxRecordBytes, DEFAULTS.maxRecordBytes as number, recordSize, sizeText);
-  // The budget's defaults depend on the file system the logs are on (§6).
   const budget = defaultBudget(dir.value);
   const maxTotalBytes = resolve('maxTotalBytes', options.maxTotalBytes, budget.maxTotalBytes, parseSize, sizeText);
   const maxSessionBytes = resolve('maxSessionBytes', options.maxSessionBytes, Math.floor(maxTotalBytes.value / SESSIONS_PER_BUDGET), parseSize, sizeText);
@@ -345,65 +337,46 @@ export const TEXT_RECORD_START: RegExp = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} 
 /** What separates a text record's timestamp, logger name, level and message. */
 export const TEXT_SEPARATOR = ' - ';
 // Causes and aggregated errors can form cycles; this deep, and this many errors in one record, are plenty to find the origin.
-const MAX_ERROR_DEPTH = 5;
-const MAX_ERRORS = 20;
+const MAX_ERROR_DEPTH = 5, MAX_ERRORS = 20;
 
-// Control characters other than tab and newline could drive a terminal that `cat`s the log (ESC starts ANSI sequences; U+009B is
-// a one-character CSI). The writer escapes them in each chunk it writes: our own parts of a record hold none, and redaction has
-// seen the text as logged. JSON.stringify escapes C0 already, but leaves DEL and C1 raw.
-const CONTROL_CHARS_TEXT = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
-const CONTROL_CHARS_JSON = /[\x7f-\x9f]/g;
+// Control characters but tab and newline could drive a terminal that `cat`s the log (ESC, U+009B CSI). The writer escapes them
+// per chunk, after redaction saw the text as logged. JSON.stringify escapes C0 already, but leaves DEL and C1 raw.
+const CONTROL_CHARS_TEXT = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, CONTROL_CHARS_JSON = /[\x7f-\x9f]/g;
 // Every continuation line starts with this, so no message can start a line that looks like a record.
 export const CONTINUATION = '\n    ';
 
 /** Records with control characters escaped: in text `\r` as `\\r` and the rest as `\\xNN`; in JSON DEL and C1 as `\\u00NN`. */
-function escapeControls(text: string, json: boolean): string {
-  const controls = json ? CONTROL_CHARS_JSON : CONTROL_CHARS_TEXT;
-  controls.lastIndex = 0;
-  if (!controls.test(text)) return text;
-  if (json) return text.replace(controls, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
-  return text.replace(controls, (c) => (c === '\r' ? '\\r' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0')));
-}
-
 /** `text` with every control character but tab and newline escaped, as the writer does (in JSON all as `\\u00NN`, since a
  * line it did not write may hold C0 raw): what a reader applies before a file's bytes reach a terminal. */
 export function escapeControlChars(text: string, json: boolean = false): string {
   return json ? text.replace(CONTROL_CHARS_TEXT, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) : escapeControls(text, false);
 }
 
-/** Indents every line after the first, so a message cannot forge a record. */
-function indentLines(text: string): string {
-  return text.indexOf('\n') < 0 ? text : text.replaceAll('\n', CONTINUATION);
+function escapeControls(text: string, json: boolean): string {
+  if (json) return text.replace(CONTROL_CHARS_JSON, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  return text.replace(CONTROL_CHARS_TEXT, (c) => (c === '\r' ? '\\r' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0')));
 }
 
-function pad2(n: number): string {
-  return n < 10 ? '0' + n : String(n);
-}
+/** Indents every line after the first, so a message cannot forge a record. */
+function indentLines(text: string): string { return text.indexOf('\n') < 0 ? text : text.replaceAll('\n', CONTINUATION); }
+function pad2(n: number): string { return n < 10 ? '0' + n : String(n); }
 
 /** `YYYY-MM-DD` in local time. */
 function localDate(date: Date): string {
   return `${String(date.getFullYear()).padStart(4, '0')}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())}`;
 }
 
-// Formatting a Date costs far more than a record; the seconds part changes at most once a second, and records logged in a burst
-// share their millisecond.
-let cachedSecond = NaN;
-let cachedSecondText = '';
-let cachedMs = NaN;
-let cachedMsText = '';
-
+// Formatting a Date costs far more than a record, and the part up to the second changes once a second.
+let cachedSecond = NaN, cachedSecondText = '';
 /** `YYYY-MM-DD HH:MM:SS,mmm` in local time, as Python's logging writes it. */
 function formatTimestamp(ms: number): string {
-  if (ms === cachedMs) return cachedMsText;
   const second = Math.floor(ms / 1000);
   if (second !== cachedSecond) {
     const d = new Date(second * 1000);
     cachedSecondText = `${localDate(d)} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())},`;
     cachedSecond = second;
   }
-  cachedMs = ms;
-  cachedMsText = cachedSecondText + String(ms - second * 1000).padStart(3, '0');
-  return cachedMsText;
+  return cachedSecondText + String(ms - second * 1000).padStart(3, '0');
 }
 
 // Every key at every depth of an extra field, and every string, passes here (§8).
@@ -414,19 +387,14 @@ function jsonReplacer(key: string, value: unknown): unknown {
   return value instanceof Error ? serializeError(value) : value;
 }
 
-/** JSON for any value, or a placeholder text when it has none (a cycle, a throwing getter). */
-function jsonOrPlaceholder(value: unknown): { json: string } | { placeholder: string } {
+/** JSON for any value; where it has none (a cycle, a throwing getter) a placeholder text, as a JSON string if `quoted`. */
+function toJson(value: unknown, quoted = true): string {
   try {
-    return { json: JSON.stringify(value, jsonReplacer) ?? 'null' };
+    return JSON.stringify(value, jsonReplacer) ?? 'null';
   } catch (error) {
-    return { placeholder: `[unserializable: ${errorMessage(error)}]` };
+    const placeholder = `[unserializable: ${errorMessage(error)}]`;
+    return quoted ? JSON.stringify(placeholder) : placeholder;
   }
-}
-
-/** JSON for any value; never throws. */
-function toJson(value: unknown): string {
-  const result = jsonOrPlaceholder(value);
-  return 'json' in result ? result.json : JSON.stringify(result.placeholder);
 }
 
 /** The errors an AggregateError (or any error with an `errors` array) holds. */
@@ -451,44 +419,31 @@ function errorStack(error: Error): string {
   return typeof error.stack === 'string' && error.stack !== '' ? error.stack : `${error.name}: ${error.message}`;
 }
 
-/** The stacks of an error, of the errors it aggregates and of its causes, each labelled, into `out`. */
-function errorStacks(error: Error, label: string, depth: number, out: string[]): void {
+/** The stacks of an error, of the errors it aggregates and of its causes, each labelled, added to `out`. */
+function errorStacks(error: Error, label = '', depth = 0, out: string[] = []): string[] {
   out.push(label + errorStack(error));
-  if (depth >= MAX_ERROR_DEPTH) return;
+  if (depth >= MAX_ERROR_DEPTH) return out;
   const inner = innerErrors(error);
   for (let i = 0; i < inner.length && out.length < MAX_ERRORS; i++) errorStacks(inner[i]!, `Error ${i + 1} of ${inner.length}: `, depth + 1, out);
   if (error.cause instanceof Error && out.length < MAX_ERRORS) errorStacks(error.cause, 'Caused by: ', depth + 1, out);
+  return out;
 }
 
 /** A value as text, redacted: strings as they are, an Error as `Name: message`, a Date in ISO 8601, the rest as JSON. */
 function stringifyValue(value: unknown): string {
-  switch (typeof value) {
-    case 'string': return cleanText(value);
-    case 'number': case 'boolean': case 'bigint': case 'undefined': case 'symbol': return String(value);
-    case 'function': return `[function ${value.name || 'anonymous'}]`;
-  }
-  if (value === null) return 'null';
+  if (typeof value === 'string') return cleanText(value);
+  if (typeof value === 'function') return `[function ${value.name || 'anonymous'}]`;
+  if (typeof value !== 'object' || value === null) return String(value);
   if (value instanceof Error) return cleanText(`${value.name}: ${value.message}`);
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
-  const result = jsonOrPlaceholder(value);
-  return 'json' in result ? result.json : result.placeholder;
+  return toJson(value, false);
 }
 
-// As in Go's slog text handler: quote a key or value that would not read back as one token (empty, or holding a space, "=", a
-// quote or a control character).
-const NEEDS_QUOTING = /[\s="\x00-\x1f\x7f-\x9f]/;
-
-function quoteIfNeeded(text: string): string {
-  return text === '' || NEEDS_QUOTING.test(text) ? JSON.stringify(text) : text;
-}
-
+/** As Go's slog text handler: quoted when it would not read back as one token (empty, or with a space, `=`, quote or control). */
+function quoteIfNeeded(text: string): string { return text === '' || /[\s="\x00-\x1f\x7f-\x9f]/.test(text) ? JSON.stringify(text) : text; }
 /** An extra field's value as it may be written: `[REDACTED]` when its key is sensitive (§8 rule 1). */
-function fieldValue(key: string, value: unknown): unknown {
-  return rules !== null && isSensitiveKey(rules, key) ? REDACTED : value;
-}
-
-// Fields a JSON record always has; an extra field with one of these names is written with a trailing underscore rather than
-// shadow it.
+function fieldValue(key: string, value: unknown): unknown { return rules !== null && isSensitiveKey(rules, key) ? REDACTED : value; }
+// Fields a JSON record always has: an extra field so named is written with a trailing underscore rather than shadow one.
 export const JSON_CORE_FIELDS: ReadonlySet<string> = new Set(['level', 'time', 'pid', 'name', 'msg']);
 
 /** The parts of a record that depend only on the logger and the level, per level value; `json[0]` follows the time. */
@@ -511,9 +466,7 @@ type RecordFormatter = (time: number, level: number, prefixes: RecordPrefixes, m
 function formatTextRecord(time: number, level: number, prefixes: RecordPrefixes, message: string, extra: LogExtra | undefined): string {
   let line = formatTimestamp(time) + prefixes.text[level] + indentLines(message);
   if (extra instanceof Error) {
-    const stacks: string[] = [];
-    errorStacks(extra, '', 0, stacks);
-    for (const stack of stacks) line += CONTINUATION + indentLines(cleanText(stack));
+    for (const stack of errorStacks(extra)) line += CONTINUATION + indentLines(cleanText(stack));
   } else if (extra !== undefined && extra !== null) {
     for (const key of Object.keys(extra)) line += ' ' + quoteIfNeeded(key) + '=' + quoteIfNeeded(stringifyValue(fieldValue(key, extra[key])));
   }
@@ -532,14 +485,10 @@ function formatJsonRecord(time: number, level: number, prefixes: RecordPrefixes,
   return line + '}';
 }
 
-function messageText(message: unknown): string {
-  return typeof message === 'string' ? message : stringifyValue(message);
-}
+function messageText(message: unknown): string { return typeof message === 'string' ? message : stringifyValue(message); }
 
 /** What ends a record cut to its bound (§6). */
-function truncationNote(bytes: number): string {
-  return `… [truncated ${bytes} bytes]`;
-}
+function truncationNote(bytes: number): string { return `… [truncated ${bytes} bytes]`; }
 
 /** `record` (escaped, without its newline) within `maxBytes` of UTF-8: whole when it fits, else cut on a character boundary and
  * ended by the truncation note. A JSON record is cut inside a string value and closed again, so it stays JSON. */
@@ -561,9 +510,8 @@ function boundRecord(record: string, maxBytes: number, json: boolean): string {
   }
 }
 
-/** The longest start of `json` (a JSON object cut short) that ends inside a string value, and the brackets that close what it
- * opened: the caller adds the note and the closing quote. A cut in a key or between values goes back to the end of the last
- * string value before it. */
+/** The longest start of `json` (an object cut short) ending inside a string value (a cut in a key or between values goes back to
+ * the last one), and the brackets that close what it opened; the caller adds the note and the closing quote. */
 function closeJsonCut(json: string): { text: string; closers: string } {
   const stack: string[] = [];
   let expectKey = false;
@@ -598,33 +546,26 @@ function closeJsonCut(json: string): { text: string; closers: string } {
 /** What replaces a secret. */
 const REDACTED = '[REDACTED]';
 
-// A key is sensitive when, lower-cased with `_` and `-` removed, it ends with one of these or is one of the short names
-// (`db_password`, `refreshToken`, `OPENAI_API_KEY`, `AccountKey`; not `author`, `max_tokens`, `tokens_used`), or is in upper-case
-// environment style and ends in `_KEY`, `_PASS` or `_PWD`.
-const SENSITIVE_KEY_ENDINGS = [
-  'password', 'passwd', 'passphrase', 'secret', 'token', 'apikey', 'accesskey', 'privatekey', 'secretkey', 'signingkey',
-  'encryptionkey', 'accountkey', 'sharedaccesskey', 'signature', 'authorization', 'cookie', 'credential', 'credentials', 'sessionid',
-];
+// A key is sensitive when, lower-cased without `_` and `-`, it ends with one of these or is a short name (`db_password`, `AccountKey`;
+// not `author`, `max_tokens`), or is in environment style and ends in `_KEY`, `_PASS` or `_PWD`.
+const SENSITIVE_KEY_ENDINGS = ['password', 'passwd', 'passphrase', 'secret', 'token', 'apikey', 'accesskey', 'privatekey', 'secretkey',
+  'signingkey', 'encryptionkey', 'accountkey', 'sharedaccesskey', 'signature', 'authorization', 'cookie', 'credentials?', 'sessionid'];
 const SENSITIVE_KEY = new RegExp(`^(?:auth|pass|pwd|sig)$|(?:${SENSITIVE_KEY_ENDINGS.join('|')})$`);
 const ENV_STYLE_SECRET_KEY = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_(?:KEY|PASS|PWD)$/;
 // Keys seen are remembered, up to this many (a program logs few distinct keys).
 const KEY_CACHE_LIMIT = 10_000;
 // What a sensitive key's value may be without being a secret: nothing, or a word for nothing.
 const NOT_SECRETS = new Set(['', 'none', 'null', 'nil', 'undefined', 'true', 'false', REDACTED.toLowerCase()]);
-// User patterns run on slices of at most this many characters (cut at a line end or space where there is one), so that one that
-// backtracks badly has a bounded input; one that has taken this long in all is dropped, with a WARNING.
-const USER_PATTERN_SLICE = 256;
-const USER_PATTERN_BUDGET_MS = 200;
+// User patterns run on slices this long at most, so that a bad one's input is bounded; one that took this long in all is dropped.
+const USER_PATTERN_SLICE = 256, USER_PATTERN_BUDGET_MS = 200;
 
 /** Whether a logger is inside a private key printed line by line (§8), across its records. */
 interface RedactState { inPrivateKey: boolean }
-
 /** Records a secret found at `from` … `to` of the text a rule searches, and what replaces it. */
 type Edit = (from: number, to: number, replacement: string) => void;
 
-/** One rule of §8. `gate` is a cheap literal test that every match of the rule passes: the rule searches a text only when its
- * gate holds. There is no other pre-check, so a rule added to RULES (or a user pattern, or a token format added to
- * TOKEN_FORMATS) runs wherever its own gate says it may match. */
+/** One rule of §8. `gate` is a cheap literal test every match passes; a rule searches only texts its gate holds for, and there is
+ * no other pre-check, so a rule added later (a user pattern, a token format) runs wherever its own gate says it may match. */
 interface Rule {
   readonly gate: (text: string, state: RedactState) => boolean;
   readonly find: (text: string, edit: Edit, redactor: Redactor, state: RedactState) => void;
@@ -657,16 +598,13 @@ function keyBefore(text: string, end: number): string {
   let start = end;
   while (start > 0 && isWordChar(text.charCodeAt(start - 1), true)) start--;
   // `-{0,2}`, then a letter or `_`: `--token`, `-t`, `token`; not `---x`, `-1`.
-  if (text.charCodeAt(start) === 0x2d) start++;
-  if (text.charCodeAt(start) === 0x2d) start++;
+  for (let dashes = 0; dashes < 2 && text.charCodeAt(start) === 0x2d; dashes++) start++;
   const first = text.charCodeAt(start);
   return start < end && isWordChar(first) && !(first >= 0x30 && first <= 0x39) ? text.slice(start, end) : '';
 }
 
-// Between a key and its value: `key=`, `key = ` (INI files), `key: `, `"key": ` or `"key":` (quotes maybe escaped), `--key `. The
-// key is read back in code.
+// Between a key (read back in code) and its value: `key=`, `key = `, `key: `, `"key": ` or `"key":` (maybe escaped), `--key `.
 const KEY_SEPARATOR = /=|:[ \t]|["']:|--(?=[A-Za-z_])/g;
-
 /** A key, where its value starts, whether prose may follow it (`key: `), and a quote opened before it, which ends the value. */
 interface KeyAt { key: string; valueStart: number; prose: boolean; quote: string }
 
@@ -736,12 +674,10 @@ function valueEnd(text: string, start: number): number {
   return end > start ? end : -1;
 }
 
-// `Authorization: <scheme> <credentials>`: the scheme word stays (Bearer, Basic, token, Bot, Digest, AWS4-HMAC-SHA256 …); so does
-// `Bearer`/`Basic` before any sensitive key's value. The credentials run to the quote the value is in, else to the end of the
-// line (Digest has many fields).
+// `Authorization: <scheme> <credentials>`: the scheme word stays (Bearer, Basic, Bot, Digest, AWS4-HMAC-SHA256 …), as `Bearer` or
+// `Basic` does before any sensitive value; the credentials run to the value's quote, else to the line's end (Digest has fields).
 const SCHEME_WORD = /[A-Za-z][\w.+-]*[ ]+(?=\S)/y;
 const BEARER_OR_BASIC = /(?:bearer|basic)[ ]+(?=\S)/iy;
-
 /** Redacts the value of the sensitive key `at`, its quotes kept; returns where the search goes on. */
 function redactValue(text: string, at: KeyAt, edit: Edit): number {
   let start = at.valueStart;
@@ -777,67 +713,56 @@ const KEY_VALUE_RULE: Rule = {
   },
 };
 
+/** A rule that looks at each place `literal` occurs: its gate is that the text holds it. */
+function literalRule(literal: string, findAt: (text: string, at: number, edit: Edit) => void): Rule {
+  return {
+    gate: (text) => text.includes(literal),
+    find(text, edit) {
+      for (let at = text.indexOf(literal); at >= 0; at = text.indexOf(literal, at + 1)) findAt(text, at, edit);
+    },
+  };
+}
+
 // A bare `Bearer <token>`: 8 or more token characters, not all letters, so that prose ("the Bearer of bad news") is left alone.
 const BEARER_AT = /Bearer[ ]+((?=[A-Za-z0-9._~+/-]{8})(?=[A-Za-z]*[0-9._~+/-])[A-Za-z0-9._~+/-]+=*)/y;
-
-const BEARER_RULE: Rule = {
-  gate: (text) => text.includes('Bearer'),
-  find(text, edit) {
-    for (let at = text.indexOf('Bearer'); at >= 0; at = text.indexOf('Bearer', at + 1)) {
-      const before = text.charCodeAt(at - 1);
-      BEARER_AT.lastIndex = at;
-      const m = before === 0x2d || isWordChar(before) ? null : BEARER_AT.exec(text);
-      if (m !== null) edit(BEARER_AT.lastIndex - m[1]!.length, BEARER_AT.lastIndex, REDACTED);
-    }
-  },
-};
+const BEARER_RULE = literalRule('Bearer', (text, at, edit) => {
+  const before = text.charCodeAt(at - 1);
+  BEARER_AT.lastIndex = at;
+  const m = before === 0x2d || isWordChar(before) ? null : BEARER_AT.exec(text);
+  if (m !== null) edit(BEARER_AT.lastIndex - m[1]!.length, BEARER_AT.lastIndex, REDACTED);
+});
 
 // The password in `scheme://user:password@`; the scheme (a letter, then `[A-Za-z0-9+.-]`) is read back in code.
 const URL_CREDENTIALS_AT = /[^\s:@/"'\\]*:([^\s@/"'\\]+)(?=@)/y;
+const URL_PASSWORD_RULE = literalRule('://', (text, at, edit) => {
+  let start = at;
+  while (start > 0 && /[A-Za-z0-9+.-]/.test(text[start - 1]!)) start--;
+  if (start === at || !/[A-Za-z]/.test(text[start]!) || text[start - 1] === '_') return;
+  URL_CREDENTIALS_AT.lastIndex = at + 3;
+  const m = URL_CREDENTIALS_AT.exec(text);
+  if (m !== null) edit(URL_CREDENTIALS_AT.lastIndex - m[1]!.length, URL_CREDENTIALS_AT.lastIndex, REDACTED);
+});
 
-const URL_PASSWORD_RULE: Rule = {
-  gate: (text) => text.includes('://'),
-  find(text, edit) {
-    for (let at = text.indexOf('://'); at >= 0; at = text.indexOf('://', at + 1)) {
-      let start = at;
-      while (start > 0 && /[A-Za-z0-9+.-]/.test(text[start - 1]!)) start--;
-      if (start === at || !/[A-Za-z]/.test(text[start]!) || text[start - 1] === '_') continue;
-      URL_CREDENTIALS_AT.lastIndex = at + 3;
-      const m = URL_CREDENTIALS_AT.exec(text);
-      if (m !== null) edit(URL_CREDENTIALS_AT.lastIndex - m[1]!.length, URL_CREDENTIALS_AT.lastIndex, REDACTED);
-    }
-  },
-};
-
-// Passwords given as command-line options, only after a client that reads one there, on the same line within 256 characters
-// (elsewhere `-p` and `-u` mean other things: `mkdir -p`, `ssh -p 22`): `-p<password>` for MySQL and MariaDB clients and sshpass;
-// `-p <password>` for sshpass, `docker login` and its kin and MongoDB's tools; `-a <password>` for redis-cli; curl's `-u
-// user:password`.
+// Passwords as command-line options, only within 256 characters after a client that reads one there (elsewhere `-p` means other
+// things: `mkdir -p`, `ssh -p 22`): MySQL, MariaDB, sshpass, `docker login` and kin, MongoDB, redis-cli `-a`, curl `-u user:pw`.
 const PASSWORD_OPTIONS: { client: RegExp; option: RegExp; afterColon?: boolean }[] = [
   { client: /\b(?:mysql\w*|mariadb(?:-\w+)?|sshpass)\b/, option: /-p(?=[^\s"'\\-])/y },
   { client: /\b(?:sshpass|(?:docker|podman|nerdctl|buildah|skopeo|helm)\b.*\blogin|mongo\w*)\b/, option: /-p[ ]+(?=[^\s"'\\-])/y },
   { client: /\bredis-cli\b/, option: /-a[ ]+(?=[^\s"'\\-])/y },
   { client: /\bcurl\b/, option: /(?:-u[ ]*|--user[ =])(?=[^\s"'\\-])/y, afterColon: true },
 ];
+const PASSWORD_OPTION_RULE = literalRule(' -', (text, at, edit) => {
+  for (const { client, option, afterColon } of PASSWORD_OPTIONS) {
+    option.lastIndex = at + 1;
+    if (!option.test(text) || !client.test(text.slice(Math.max(text.lastIndexOf('\n', at) + 1, at - 256), at))) continue;
+    const end = valueEnd(text, option.lastIndex);
+    const start = afterColon === true ? text.indexOf(':', option.lastIndex) + 1 : option.lastIndex;
+    if (end > start && start > 0) edit(start, end, REDACTED);
+    break;
+  }
+});
 
-const PASSWORD_OPTION_RULE: Rule = {
-  gate: (text) => text.includes(' -'),
-  find(text, edit) {
-    for (let at = text.indexOf(' -'); at >= 0; at = text.indexOf(' -', at + 1)) {
-      for (const { client, option, afterColon } of PASSWORD_OPTIONS) {
-        option.lastIndex = at + 1;
-        if (!option.test(text) || !client.test(text.slice(Math.max(text.lastIndexOf('\n', at) + 1, at - 256), at))) continue;
-        const end = valueEnd(text, option.lastIndex);
-        const start = afterColon === true ? text.indexOf(':', option.lastIndex) + 1 : option.lastIndex;
-        if (end > start && start > 0) edit(start, end, REDACTED);
-        break;
-      }
-    }
-  },
-};
-
-// Provider token formats: the literal each starts with, what follows, and whether the literal stays (a webhook's host). A token
-// starts at a word boundary; an ANSI colour code before it counts as one.
+// Provider token formats: the literal each starts with (at a word boundary), what follows, and whether the literal stays.
 const TOKEN_FORMATS: readonly (readonly [prefix: string, rest: string, keepPrefix?: boolean])[] = [
   ['sk-', '[A-Za-z0-9_-]{20,}'], // OpenAI, Anthropic and other `sk-` API keys
   ['sk_live_', '[A-Za-z0-9]{16,}'], ['sk_test_', '[A-Za-z0-9]{16,}'], ['rk_live_', '[A-Za-z0-9]{16,}'], ['rk_test_', '[A-Za-z0-9]{16,}'], // Stripe
@@ -856,13 +781,9 @@ const TOKEN_FORMATS: readonly (readonly [prefix: string, rest: string, keepPrefi
 const TOKEN_PREFIX = new RegExp(
   TOKEN_FORMATS.map(([prefix]) => prefix).sort((a, b) => b.length - a.length).map((p) => p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|'), 'g');
 const TOKEN_REST = new Map(TOKEN_FORMATS.map(([prefix, rest, keepPrefix]) => [prefix, { rest: new RegExp(rest, 'y'), keepPrefix }]));
-
 const TOKEN_RULE: Rule = {
-  // The search for the formats' literal prefixes, made from TOKEN_FORMATS itself.
-  gate: (text) => {
-    TOKEN_PREFIX.lastIndex = 0;
-    return TOKEN_PREFIX.test(text);
-  },
+  // The formats' literal prefixes, made from TOKEN_FORMATS itself; search() ignores and keeps lastIndex.
+  gate: (text) => text.search(TOKEN_PREFIX) >= 0,
   find(text, edit) {
     TOKEN_PREFIX.lastIndex = 0;
     for (let m = TOKEN_PREFIX.exec(text); m !== null; m = TOKEN_PREFIX.exec(text)) {
@@ -877,11 +798,9 @@ const TOKEN_RULE: Rule = {
   },
 };
 
-// Private keys: every line from a BEGIN … PRIVATE KEY line to its END line, in one text or printed line by line across a logger's
-// records (RedactState). The lines' newlines stay, so a block of lines keeps its records.
+// Private keys: each line from BEGIN … PRIVATE KEY to END, in one text or across a logger's records; newlines stay.
 const PEM_BEGIN = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/g;
 const PEM_END = /-----END [A-Z0-9 ]*PRIVATE KEY-----/g;
-
 const PRIVATE_KEY_RULE: Rule = {
   gate: (text, state) => state.inPrivateKey || text.includes('PRIVATE KEY-----'),
   find(text, edit, _redactor, state) {
@@ -937,7 +856,6 @@ const RULES: readonly Rule[] = [PRIVATE_KEY_RULE, KEY_VALUE_RULE, BEARER_RULE, U
 // The edits a rule found, left to right: start, end, replacement.
 const edits: (number | string)[] = [];
 const collectEdit: Edit = (from, to, replacement) => void edits.push(from, to, replacement);
-
 /** `text` with every secret the rules find replaced, from `from` on: the part before `from` (the end of a record continued in
  * this one) is only context, and a secret that starts there is replaced from the start of what is returned. */
 function redactFrom(redactor: Redactor, text: string, from: number, state: RedactState): string {
@@ -945,9 +863,7 @@ function redactFrom(redactor: Redactor, text: string, from: number, state: Redac
   for (const rule of redactor.rules) {
     if (!rule.gate(out, state)) continue;
     rule.find(out, collectEdit, redactor, state);
-    let result = '';
-    let done = 0;
-    let mapped = -1;
+    let result = '', done = 0, mapped = -1;
     for (let i = 0; i < edits.length; i += 3) {
       const start = edits[i] as number;
       if (start < done) continue;
@@ -963,26 +879,18 @@ function redactFrom(redactor: Redactor, text: string, from: number, state: Redac
   return from === 0 ? out : out.slice(from);
 }
 
-// The rules records are redacted with; null when redaction is off. Set by initLogging; the defaults until then (records held
-// before it, stderr's last resort).
+// The rules records are redacted with, set by initLogging (the defaults until then); null when redaction is off.
 let rules: Redactor | null = makeRedactor();
 const DEFAULT_REDACTOR = makeRedactor();
-
 /** A text of a record (a field's string, an error's stack) redacted, without a logger's state. */
-function cleanText(text: string): string {
-  return rules === null ? text : redactFrom(rules, text, 0, { inPrivateKey: false });
-}
+function cleanText(text: string): string { return rules === null ? text : redactFrom(rules, text, 0, { inPrivateKey: false }); }
 
 /** `text` with the secrets that §8 lists replaced by `[REDACTED]`: what the log does to every record. Uses the active session's
  * keys and patterns (the built-in rules alone before `initLogging`, or when redaction is off). */
-export function redactText(text: string): string {
-  return redactFrom(rules ?? DEFAULT_REDACTOR, text, 0, { inPrivateKey: false });
-}
+export function redactText(text: string): string { return redactFrom(rules ?? DEFAULT_REDACTOR, text, 0, { inPrivateKey: false }); }
 
-// A record logged with `continued: true` (exec's pieces of an over-long line) goes on in its logger's next record: this much of
-// its end is redacted again with that record, so that a secret cut in two is found whole.
+// A record logged `continued: true` (exec's pieces of a long line) goes on in the next: this much of it is redacted again with it.
 const CONTINUED_CONTEXT_CHARS = 4096;
-
 /** A message (or block of lines) of `logger`, redacted with its state: a private key's lines, a continued record's end. */
 function cleanMessage(logger: LoggerImpl, text: string, continued: boolean): string {
   if (rules === null) return text;
@@ -992,18 +900,13 @@ function cleanMessage(logger: LoggerImpl, text: string, continued: boolean): str
   return redactFrom(rules, whole, context.length, logger.redactState);
 }
 
-// ---------------------------------------------------------------------------
-// File naming and locations
-// ---------------------------------------------------------------------------
+// ==== File naming and locations ====
 
 const IS_WINDOWS = process.platform === 'win32';
 const SEP = IS_WINDOWS ? '\\' : '/';
 
-/**
- * `<prefix>_YYYY-MM-DD_<pid>.log`, with the local calendar date of `date`; with a
- * `sequence` of 2 or more, `<prefix>_YYYY-MM-DD_<pid>-<sequence>.log`, the name a
- * session takes when the plain one is taken (§2). Default prefix `automake`.
- */
+/** `<prefix>_YYYY-MM-DD_<pid>.log` with the local date of `date`; with a `sequence` n of 2 or more `…_<pid>-<n>.log`, the name a
+ * session takes when the plain one is taken (§2). Default prefix `automake`. */
 export function logFileName(date: Date, pid: number, prefix: string = DEFAULTS.prefix, sequence = 1): string {
   if (!Number.isSafeInteger(pid) || pid <= 0) throw new TypeError(`"pid" must be a positive integer: received ${describe(pid)}`);
   if (!Number.isSafeInteger(sequence) || sequence <= 0) throw new TypeError(`"sequence" must be a positive integer: received ${describe(sequence)}`);
@@ -1011,7 +914,6 @@ export function logFileName(date: Date, pid: number, prefix: string = DEFAULTS.p
 }
 
 const namePatterns = new Map<string, RegExp>();
-
 /** `^<prefix>_\d{4}-\d{2}-\d{2}_\d+(-\d+)?\.log$`, exactly: what does not match is no session log. */
 function logNamePattern(prefix: string): RegExp {
   let pattern = namePatterns.get(prefix);
@@ -1022,23 +924,16 @@ function logNamePattern(prefix: string): RegExp {
   return pattern;
 }
 
-/**
- * The date, PID and sequence (1 for a plain name, n for `-<n>`) in a session log's
- * name (default prefix `automake`); `undefined` when the name is not one.
- */
+/** The date, PID and sequence (1, or n for `-<n>`) in a session log's name (default prefix `automake`); `undefined` for others. */
 export function parseLogFileName(name: string, prefix: string = DEFAULTS.prefix): { date: string; pid: number; sequence: number } | undefined {
   const match = logNamePattern(prefix).exec(name);
   const date = match?.[1];
   return match === null || date === undefined ? undefined : { date, pid: Number(match[2]), sequence: Number(match[3] ?? 1) };
 }
 
-function isAbsolutePath(path: string): boolean {
-  return IS_WINDOWS ? /^([A-Za-z]:)?[\\/]/.test(path) : path.startsWith('/');
-}
-
-/** `path` made absolute against the working directory, with `.` and `..` resolved. */
+/** `path` made absolute against the working directory, with `.` and `..` resolved (on Windows only made absolute). */
 function absolutePath(path: string): string {
-  const full = isAbsolutePath(path) ? path : joinPath(process.cwd(), path);
+  const full = (IS_WINDOWS ? /^([A-Za-z]:)?[\\/]/.test(path) : path.startsWith('/')) ? path : joinPath(process.cwd(), path);
   if (IS_WINDOWS) return full;
   const parts: string[] = [];
   for (const part of full.split('/')) {
@@ -1048,9 +943,7 @@ function absolutePath(path: string): string {
   return '/' + parts.join('/');
 }
 
-function joinPath(dir: string, name: string): string {
-  return dir.endsWith('/') || dir.endsWith(SEP) ? dir + name : dir + SEP + name;
-}
+function joinPath(dir: string, name: string): string { return dir.endsWith('/') || dir.endsWith(SEP) ? dir + name : dir + SEP + name; }
 
 /** The directory `path` is in: `.` for a bare name; the root is its own. */
 function parentPath(path: string): string {
@@ -1060,11 +953,8 @@ function parentPath(path: string): string {
   return cut === 0 ? path.slice(0, 1) : path.slice(0, cut);
 }
 
-/**
- * The platform's log directory: `$XDG_STATE_HOME/automake/logs` or `~/.local/state/automake/logs`
- * on Linux and others, `~/Library/Logs/automake` on macOS, `%LOCALAPPDATA%\automake\Logs` on Windows.
- * Throws `LoggingSetupError` naming the variable to set when there is no home directory.
- */
+/** The platform's log directory: `$XDG_STATE_HOME/automake/logs` or `~/.local/state/automake/logs`, `~/Library/Logs/automake` on
+ * macOS, `%LOCALAPPDATA%\automake\Logs` on Windows. Without a home directory, a `LoggingSetupError` naming the variable to set. */
 export function defaultLogDir(env: Record<string, string | undefined> = process.env, platform: string = process.platform): string {
   const has = (name: string) => typeof env[name] === 'string' && env[name] !== '';
   if (platform === 'win32') {
@@ -1079,9 +969,7 @@ export function defaultLogDir(env: Record<string, string | undefined> = process.
   throw new LoggingSetupError('Cannot find a log directory: set HOME or AUTOMAKE_LOG_DIR', '');
 }
 
-// ---------------------------------------------------------------------------
-// Pruning
-// ---------------------------------------------------------------------------
+// ==== Pruning, and whether a session still runs ====
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -1091,77 +979,44 @@ export function logFileTime(stats: { birthtimeMs?: number; mtimeMs: number }): n
   return typeof birth === 'number' && Number.isFinite(birth) && birth > 0 ? birth : stats.mtimeMs;
 }
 
-/**
- * When a log whose age is measured from `fileTimeMs` (its `logFileTime`) turns old
- * at `retentionDays`: once the present is later than this, the pruner deletes it
- * unless its session is still running. `Infinity` when `retentionDays` is.
- */
-export function pruneDueTime(fileTimeMs: number, retentionDays: number): number {
-  return fileTimeMs + retentionDays * DAY_MS;
-}
+/** When a log whose age is measured from `fileTimeMs` (its `logFileTime`) turns old at `retentionDays`: once the present is later,
+ * the pruner deletes it unless its session is still running. `Infinity` when `retentionDays` is. */
+export function pruneDueTime(fileTimeMs: number, retentionDays: number): number { return fileTimeMs + retentionDays * DAY_MS; }
 
 // PIDs above this do not exist on any platform we know (Linux's pid_max limit is 2^22).
 const MAX_PID = 2 ** 22;
 
 /** A file as the kernel knows it, whatever its name: its device and inode. */
-export interface FileIdentity {
-  dev: number;
-  ino: number;
-}
-
+export interface FileIdentity { dev: number; ino: number }
 /** What the liveness tests need of a log file: its `fs.Stats`, or these fields of them. */
-export interface LogFileStats extends FileIdentity {
-  mtimeMs: number;
-}
-
+export interface LogFileStats extends FileIdentity { mtimeMs: number }
 /** Where a session runs (§12): its host and, on Linux, its boot and PID namespace. */
-export interface SessionPlace {
-  host?: string;
-  bootId?: string;
-  pidNamespace?: string;
-}
+export interface SessionPlace { host?: string; bootId?: string; pidNamespace?: string }
 
-// A running session touches its file this often, so that a reader that cannot
-// ask about its PID (another container, another host) sees it is alive (§12).
-const HEARTBEAT_MS = 30_000;
-// A log nobody can ask about by PID has ended once it was untouched this long:
-// ten missed heartbeats.
-const IDLE_ENDED_MS = 5 * 60_000;
+// A session touches its file this often, for readers that cannot ask about its PID (§12); untouched for ten, it has ended.
+const HEARTBEAT_MS = 30_000, IDLE_ENDED_MS = 5 * 60_000;
 
-/**
- * Whether the process `pid` in this PID namespace is the session that wrote a log
- * with these stats: it exists and, where the system says when a process started
- * (Linux), it started no later than one second after the file's mtime, or it holds
- * the file open. Without `file`, whether a process with this PID exists. Only
- * meaningful for a log written on this host, boot and PID namespace; for any log,
- * ask `isSessionRunning`.
- */
+/** Whether process `pid` of this PID namespace is the session that wrote a log with these stats: it exists and (on Linux) started
+ * at most a second after the file's mtime, or holds the file open; without `file`, whether it exists. For a log of this host, boot
+ * and PID namespace only: for any log, ask `isSessionRunning`. */
 export function isSessionAlive(pid: number, file?: LogFileStats): boolean {
   // kill(0) would signal our own process group and always succeed.
   if (!Number.isSafeInteger(pid) || pid <= 0 || pid > MAX_PID || !pidExists(pid)) return false;
   if (file === undefined) return true;
-  // A session writes its log as it opens it, so it started before the file's
-  // mtime; a process that started later only reuses the PID (after a reboot,
-  // say), and must not keep an ended session's log for ever.
+  // A process started after the log was written only reuses the PID, and must not keep an ended session's log for ever.
   const startedMs = processStartMs(pid);
   if (startedMs === undefined || startedMs <= file.mtimeMs + START_SLACK_MS) return true;
-  // Unless it holds the file open: a wall clock stepped forward since the
-  // session started (a VM resumed) makes every process look younger than it
-  // is, and its idle session's log older.
+  // Unless it holds the file open: a wall clock stepped forward (a VM resumed) makes every process look younger than it is.
   return holdsOpen(pid, file);
 }
 
-/**
- * Whether the session that writes the log at `filePath` (`stats`, its lstat) may
- * still be running, wherever it runs (§12): this process's own file is; a log whose
- * last record is the end record has ended; a log whose header names this host, boot
- * and PID namespace (or this host and neither, as older logs do) runs while its PID
- * does (`isSessionAlive`); any other log, one without a readable header included,
- * runs while it was modified in the last five minutes. Reads the file's first and
- * last bytes, so ask only about logs about to be deleted or shown.
- */
+/** Whether the session writing the log at `filePath` (`stats`, its lstat) may still run, wherever it runs (§12): this process's
+ * own file does; a log ending in the end record has ended; one whose header names this host, boot and PID namespace (or this host
+ * and neither, as older logs do) runs while its PID does (`isSessionAlive`); any other runs while modified in the last five
+ * minutes. Reads the file's first and last bytes: ask only about logs about to be deleted or shown. */
 export function isSessionRunning(filePath: string, stats: LogFileStats): boolean {
-  if (isOwnFile(stats)) return true;
+  // This process's own file, whatever its name.
+  if (active !== null && active.identity.dev === stats.dev && active.identity.ino === stats.ino) return true;
   const ends = readLogEnds(filePath, stats);
   // Gone: another process deleted it first, which the caller counts as deleted.
   if (ends === 'gone' || ends?.ended === true) return false;
@@ -1170,56 +1025,44 @@ export function isSessionRunning(filePath: string, stats: LogFileStats): boolean
   const olderHeader = place?.bootId === undefined && place?.pidNamespace === undefined;
   if (place?.host !== undefined && place.host === here.host
       && (olderHeader || (place.bootId === here.bootId && place.pidNamespace === here.pidNamespace))) {
-    return isSessionAlive(pidOfLogName(filePath), stats);
+    // The PID in the name the log name pattern matched: after its last `_`, before `-<n>` or `.log`.
+    return isSessionAlive(parseInt(filePath.slice(filePath.lastIndexOf('_') + 1), 10), stats);
   }
   return Date.now() - stats.mtimeMs < IDLE_ENDED_MS;
 }
 
-/** Whether `file` is the log this process is writing: the same device and inode, whatever the name. */
-function isOwnFile(file: FileIdentity): boolean {
-  const own = active?.identity;
-  return own !== undefined && own.dev === file.dev && own.ino === file.ino;
-}
-
 let place: SessionPlace | undefined;
 
-/** Where this process runs (§12), read once: host, and on Linux boot ID and PID namespace. */
+/** Where this process runs (§12), read once: the host (the kernel's name, else `HOSTNAME` or `COMPUTERNAME`), and on Linux the
+ * boot ID and PID namespace. Each is missing where it cannot be read (not Linux, no /proc, Deno without --allow-read). */
 function thisPlace(): SessionPlace {
-  if (place !== undefined) return place;
-  const read = (get: () => string): string | undefined => {
-    try {
-      return get().trim() || undefined;
-    } catch {
-      // Not Linux, /proc not mounted, or not ours to read (Deno without --allow-read).
-      return undefined;
-    }
-  };
-  place = {};
-  const host = hostName(process.env);
-  const bootId = read(() => fs.readFileSync('/proc/sys/kernel/random/boot_id', 'latin1'));
-  const pidNamespace = read(() => fs.readlinkSync('/proc/self/ns/pid'));
-  if (host !== undefined) place.host = host;
-  if (bootId !== undefined) place.bootId = bootId;
-  if (pidNamespace !== undefined) place.pidNamespace = pidNamespace;
+  place ??= placeOf({
+    host: attempt(() => fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim())
+      || process.env['HOSTNAME'] || process.env['COMPUTERNAME'],
+    bootId: attempt(() => fs.readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim()),
+    pidNamespace: attempt(() => fs.readlinkSync('/proc/self/ns/pid').trim()),
+  });
   return place;
 }
 
-// The header's fields are looked for in this much of a log's start, and the end
-// record in this much of its end: an end record is one short line.
-const HEAD_BYTES = 64 * 1024;
-const TAIL_BYTES = 4 * 1024;
+/** The place `fields` (this process's, or a header's) name: those of its fields that are non-empty strings. */
+function placeOf(fields: Record<string, unknown>): SessionPlace {
+  const result: SessionPlace = {};
+  for (const key of ['host', 'bootId', 'pidNamespace'] as const) {
+    const value = fields[key];
+    if (typeof value === 'string' && value !== '') result[key] = value;
+  }
+  return result;
+}
+
+// The header's fields are looked for in this much of a log's start, and the end record (one short line) in this much of its end.
+const HEAD_BYTES = 64 * 1024, TAIL_BYTES = 4 * 1024;
 // A record's timestamp, `YYYY-MM-DD HH:MM:SS,mmm`, is this long.
 const TIMESTAMP_LENGTH = 23;
-/** The message of a session's first record (§9). */
-export const HEADER_MESSAGE = 'Session started';
-/** The message of a session's last record (§9). */
-export const END_MESSAGE = 'Session ended';
+/** The messages of a session's first and last records (§9). */
+export const HEADER_MESSAGE = 'Session started', END_MESSAGE = 'Session ended';
 
-/**
- * The place a log's header names and whether its last record is the end record;
- * `gone` when there is no file at the path any more; undefined when it cannot be
- * read or is no longer the file listed.
- */
+/** The place a log's header names and whether it ends in the end record; `gone` with no file there; undefined if unreadable or replaced. */
 function readLogEnds(filePath: string, stats: LogFileStats): { place: SessionPlace | undefined; ended: boolean } | 'gone' | undefined {
   const { O_RDONLY, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = fs.constants;
   let fd: number;
@@ -1238,7 +1081,10 @@ function readLogEnds(filePath: string, stats: LogFileStats): { place: SessionPla
     const head = read(0, Math.min(now.size, HEAD_BYTES));
     const tail = now.size <= HEAD_BYTES ? head : read(now.size - TAIL_BYTES, TAIL_BYTES);
     const firstLine = head.indexOf('\n');
-    return { place: firstLine < 0 ? undefined : headerPlace(head.slice(0, firstLine)), ended: endsWithEndRecord(tail) };
+    // The last line counts only when whole: a torn one is no end record.
+    const lastLine = tail.endsWith('\n') ? tail.slice(tail.lastIndexOf('\n', tail.length - 2) + 1, -1) : '';
+    const header = firstLine < 0 ? undefined : sessionRecordFields(head.slice(0, firstLine), HEADER_MESSAGE);
+    return { place: header && placeOf(header), ended: sessionRecordFields(lastLine, END_MESSAGE) !== undefined };
   } catch {
     return undefined;
   } finally {
@@ -1246,68 +1092,24 @@ function readLogEnds(filePath: string, stats: LogFileStats): { place: SessionPla
   }
 }
 
-/** The place a `Session started` record (text or JSON) names; undefined when `line` is none. */
-function headerPlace(line: string): SessionPlace | undefined {
-  const fields = line.startsWith('{') ? jsonRecordFields(line, HEADER_MESSAGE) : textRecordFields(line, HEADER_MESSAGE);
-  if (fields === undefined) return undefined;
-  const result: SessionPlace = {};
-  for (const key of ['host', 'bootId', 'pidNamespace'] as const) {
-    const value = fields[key];
-    if (typeof value === 'string') result[key] = value;
+// A text record's ` key=value` field: the key and the value each bare or a JSON string, as quoteIfNeeded writes them.
+const TEXT_FIELD = / ("(?:[^"\\]|\\.)*"|[^\s="]+)=("(?:[^"\\]|\\.)*"|[^\s"]*)/y;
+/** The fields of a record (text or JSON) of the root logger, at INFO in text, whose message is `message`; undefined for any other
+ * line. Quoted text values are unquoted where they parse as JSON; only the place's fields, plain words, are read. */
+function sessionRecordFields(line: string, message: string): Record<string, unknown> | undefined {
+  if (line.startsWith('{')) {
+    // Starting with `{`, it parses as an object or not at all.
+    const record = attempt(() => JSON.parse(line) as Record<string, unknown>);
+    return record?.['name'] === DEFAULTS.prefix && record['msg'] === message ? record : undefined;
   }
-  return result;
-}
-
-/** Whether the last line of `tail` is a whole end record (a torn last line is not). */
-function endsWithEndRecord(tail: string): boolean {
-  if (!tail.endsWith('\n')) return false;
-  const line = tail.slice(tail.lastIndexOf('\n', tail.length - 2) + 1, -1);
-  return (line.startsWith('{') ? jsonRecordFields(line, END_MESSAGE) : textRecordFields(line, END_MESSAGE)) !== undefined;
-}
-
-/** The fields of a JSON record of the root logger whose message is `message`; undefined for any other line. */
-function jsonRecordFields(line: string, message: string): Record<string, unknown> | undefined {
-  try {
-    const record: unknown = JSON.parse(line);
-    if (typeof record !== 'object' || record === null) return undefined;
-    const fields = record as Record<string, unknown>;
-    return fields['name'] === DEFAULTS.prefix && fields['msg'] === message ? fields : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The ` key=value` fields of a text record of the root logger at INFO whose
- * message is `message` (values quoted as JSON strings are unquoted); undefined
- * for any other line.
- */
-function textRecordFields(line: string, message: string): Record<string, string> | undefined {
   const lead = TEXT_SEPARATOR + DEFAULTS.prefix + TEXT_SEPARATOR + 'INFO' + TEXT_SEPARATOR + message;
   if (!/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}$/.test(line.slice(0, TIMESTAMP_LENGTH)) || !line.startsWith(lead, TIMESTAMP_LENGTH)) return undefined;
-  const fields: Record<string, string> = {};
-  let at = TIMESTAMP_LENGTH + lead.length;
-  while (at < line.length) {
-    const equals = line.indexOf('=', at);
-    if (line[at] !== ' ' || equals < 0) return undefined;
-    let end = equals + 1;
-    if (line[end] === '"') {
-      do end = line[end] === '\\' ? end + 2 : end + 1;
-      while (end < line.length && line[end] !== '"');
-      end++;
-    } else {
-      end = line.indexOf(' ', end);
-      if (end < 0) end = line.length;
-    }
-    const raw = line.slice(equals + 1, end);
-    let value = raw;
-    try {
-      if (raw.startsWith('"')) value = String(JSON.parse(raw));
-    } catch {
-      // Kept as written: only the place's fields are read, and they are plain words.
-    }
-    fields[line.slice(at + 1, equals)] = value;
-    at = end;
+  const fields: Record<string, unknown> = {};
+  for (TEXT_FIELD.lastIndex = TIMESTAMP_LENGTH + lead.length; TEXT_FIELD.lastIndex < line.length;) {
+    const [, key = '', value = ''] = TEXT_FIELD.exec(line) ?? [];
+    if (key === '') return undefined;
+    const unquote = (text: string): unknown => (text.startsWith('"') ? attempt(() => String(JSON.parse(text))) ?? text : text);
+    fields[String(unquote(key))] = unquote(value);
   }
   return fields;
 }
@@ -1317,125 +1119,69 @@ function pidExists(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    // Only ESRCH says the process is gone (EPERM: it runs, as another user). Deno
-    // without --allow-run throws NotCapable, which proves nothing: taking it for
-    // "ended" deleted running sessions' logs.
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+    // Only ESRCH says it is gone (EPERM: another user's). Deno's NotCapable proves nothing: taking it for gone deleted live logs.
+    return errorCode(error) !== 'ESRCH';
   }
 }
 
-// /proc/PID/stat counts a process's start in clock ticks of USER_HZ, which the
-// kernel ABI fixes at 100 on every mainstream architecture (it is what
-// sysconf(_SC_CLK_TCK) returns; Node cannot call sysconf).
-const CLOCK_TICKS_PER_SECOND = 100;
-// /proc/stat gives the boot time in whole seconds, so a start time read from it
-// is up to a second early or late.
-const START_SLACK_MS = 1000;
+// /proc/PID/stat counts ticks of USER_HZ, 100 on every mainstream architecture (Node cannot call sysconf); /proc/stat's boot time
+// is in whole seconds, so a start time is up to a second off.
+const CLOCK_TICKS_PER_SECOND = 100, START_SLACK_MS = 1000;
 let bootTimeMs: number | undefined;
-
-/**
- * When process `pid` (or this one, `self`) started, in epoch ms: /proc/stat `btime`
- * plus field 22 (starttime) of /proc/PID/stat. Undefined where that cannot be read
- * (not Linux, /proc hidden by hidepid or another namespace's, the process just
- * ended): then the PID's existence decides.
- */
+/** When process `pid` (or `self`) started, in epoch ms: /proc/stat `btime` plus field 22 of /proc/PID/stat. Undefined where that
+ * cannot be read (not Linux, hidepid, another namespace's /proc, the process ended): then the PID's existence decides. */
 function processStartMs(pid: number | 'self'): number | undefined {
   if (process.platform !== 'linux' || (pid !== 'self' && !procShowsOurPids())) return undefined;
-  try {
-    if (bootTimeMs === undefined) {
-      const btime = /^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'latin1'));
-      if (btime === null) return undefined;
-      bootTimeMs = Number(btime[1]) * 1000;
-    }
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // Field 2, the command name, is in parentheses and may itself hold spaces
-    // and parentheses: count from the last ")", after which field 3 comes
-    // first, so field 22 is the twentieth.
-    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-    return Number.isFinite(ticks) ? bootTimeMs + (ticks * 1000) / CLOCK_TICKS_PER_SECOND : undefined;
-  } catch {
-    return undefined;
-  }
+  bootTimeMs ??= attempt(() => Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'latin1'))?.[1] ?? NaN) * 1000);
+  const stat = attempt(() => fs.readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  if (bootTimeMs === undefined || !Number.isFinite(bootTimeMs) || stat === undefined) return undefined;
+  // Field 2, the command name, is in parentheses and may hold spaces and parentheses: after the last ")" field 3 comes first.
+  const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  return Number.isFinite(ticks) ? bootTimeMs + (ticks * 1000) / CLOCK_TICKS_PER_SECOND : undefined;
 }
 
 let procIsOurs: boolean | undefined;
-
-/**
- * Whether /proc shows this PID namespace's processes: a container that mounts
- * the host's /proc, or none, would have us ask about other processes' PIDs.
- */
+/** Whether /proc shows our PID namespace's processes: in a container that mounts the host's /proc, PIDs would be others'. */
 function procShowsOurPids(): boolean {
-  if (procIsOurs === undefined) {
-    try {
-      procIsOurs = Number(fs.readlinkSync('/proc/self')) === process.pid;
-    } catch {
-      procIsOurs = false;
-    }
-  }
+  procIsOurs ??= attempt(() => Number(fs.readlinkSync('/proc/self')) === process.pid) ?? false;
   return procIsOurs;
 }
 
-/**
- * Whether process `pid` has `file` open, from /proc/PID/fd (Linux). False where
- * that cannot be read (another user's process, unless we are root).
- */
+/** Whether process `pid` has `file` open, from /proc/PID/fd (Linux); false where that cannot be read (another user's, unless root). */
 function holdsOpen(pid: number, file: LogFileStats): boolean {
   if (!procShowsOurPids()) return false;
-  let fds: string[];
-  try {
-    fds = fs.readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return false;
-  }
-  for (const fd of fds) {
-    try {
-      // stat follows the fd's magic link to the open file itself.
-      const target = fs.statSync(`/proc/${pid}/fd/${fd}`, LSTAT_OPTIONS);
-      if (target !== undefined && target.ino === file.ino && target.dev === file.dev) return true;
-    } catch {
-      // Closed since the listing, or not ours to see.
-    }
-  }
-  return false;
+  // stat follows an fd's magic link to the open file itself; one closed since the listing, or not ours to see, is skipped.
+  return (attempt(() => fs.readdirSync(`/proc/${pid}/fd`)) ?? []).some((fd) => {
+    const target = attempt(() => fs.statSync(`/proc/${pid}/fd/${fd}`, LSTAT_OPTIONS));
+    return target !== undefined && target.ino === file.ino && target.dev === file.dev;
+  });
 }
 
 const LSTAT_OPTIONS = { throwIfNoEntry: false } as const;
 
 /** A log the age rule kept, which the disk budget may still delete if its session has ended. */
-interface KeptLog {
-  file: string;
-  time: number;
-  size: number;
-  stats: LogFileStats;
-}
+interface KeptLog { file: string; time: number; size: number; stats: LogFileStats }
 
-/**
- * Deletes the logs of ended sessions older than `retentionDays` (default 7) in `dir`;
- * then, given `maxTotalBytes` or `minFreeBytes`, the oldest ended sessions' logs
- * while the logs add up to more, or the file system has less free (§6).
- * Synchronous; never throws for one file: ENOENT means another session pruned it
- * first, other errors are reported and the next file is tried. A missing directory
- * gives an empty report.
- */
+/** Deletes the logs of ended sessions older than `retentionDays` (default 7) in `dir`; then, given `maxTotalBytes` or `minFreeBytes`,
+ * the oldest ended sessions' logs while the logs add up to more, or the file system has less free (§6). Synchronous; never throws
+ * for one file: ENOENT is another session's prune, other errors are reported. A missing directory gives an empty report. */
 export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneReport {
   const retentionDays = checkRetentionDays(options.retentionDays ?? DEFAULTS.retentionDays, '"retentionDays"');
   const pattern = logNamePattern(options.prefix ?? DEFAULTS.prefix);
   const now = options.now ?? Date.now();
   if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError(`"now" must be a time in epoch milliseconds: received ${describe(now)}`);
-  const budget = {
-    maxTotalBytes: checkSize(options.maxTotalBytes ?? Infinity, '"maxTotalBytes"'),
-    minFreeBytes: checkSize(options.minFreeBytes ?? 0, '"minFreeBytes"'),
-  };
-  const hasBudget = budget.maxTotalBytes !== Infinity || budget.minFreeBytes > 0;
+  const maxTotalBytes = checkSize(options.maxTotalBytes ?? Infinity, '"maxTotalBytes"');
+  const minFreeBytes = checkSize(options.minFreeBytes ?? 0, '"minFreeBytes"');
   const dryRun = options.dryRun === true;
   const report: PruneReport = { deleted: [], kept: 0, errors: [], deletedBytes: 0, totalBytes: 0 };
-
+  const reportError = (file: string, error: unknown) => {
+    report.errors.push({ file, code: errorCode(error), message: errorMessage(error) });
+  };
   let names: string[];
   try {
     names = fs.readdirSync(dir);
   } catch (error) {
-    const code = errorCode(error);
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') report.errors.push({ file: dir, code, message: errorMessage(error) });
+    if (errorCode(error) !== 'ENOENT' && errorCode(error) !== 'ENOTDIR') reportError(dir, error);
     return report;
   }
   /** Deletes one log; true when it is gone, by our hand (reported) or by another process's first. */
@@ -1443,10 +1189,8 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
     try {
       if (!dryRun) fs.unlinkSync(file);
     } catch (error) {
-      const code = errorCode(error);
-      if (code === 'ENOENT') return true;
-      report.errors.push({ file, code, message: errorMessage(error) });
-      return false;
+      if (errorCode(error) !== 'ENOENT') reportError(file, error);
+      return errorCode(error) === 'ENOENT';
     }
     report.deleted.push(file);
     report.deletedBytes += size;
@@ -1454,93 +1198,61 @@ export function pruneOldLogs(dir: string, options: PruneOptions = {}): PruneRepo
   };
   const dirPrefix = joinPath(dir, '');
   let undeletableBytes = 0;
+  forEachLog(dirPrefix, names, pattern, reportError, (file, stats) => {
+    // Old when strictly older than the retention (a future time never is); one that could not be deleted still takes its room.
+    if (now > pruneDueTime(logFileTime(stats), retentionDays) && !isSessionRunning(file, stats)) {
+      if (!remove(file, stats.size)) {
+        report.totalBytes += stats.size;
+        undeletableBytes += stats.size;
+      }
+      return;
+    }
+    report.kept++;
+    report.totalBytes += stats.size;
+  });
+  // Listed again, when over budget, rather than kept from the scan (which would cost every startup two objects a log): the logs
+  // as they are now (other processes may be pruning too), less those the scan could not handle, which stay in the total.
+  const listKept = () => {
+    const skipped = new Set(report.errors.map((error) => error.file));
+    const logs: KeptLog[] = [];
+    forEachLog(dirPrefix, names, pattern, () => {}, (file, stats) => {
+      if (!skipped.has(file)) logs.push({ file, time: logFileTime(stats), size: stats.size, stats });
+    });
+    report.kept = logs.length;
+    report.totalBytes = undeletableBytes + logs.reduce((sum, log) => sum + log.size, 0);
+    return logs;
+  };
+  if (maxTotalBytes !== Infinity || minFreeBytes > 0) applyDiskBudget(dir, listKept, { maxTotalBytes, minFreeBytes }, report, remove, dryRun);
+  return report;
+}
+
+/** Calls `visit` with each regular file among `names` that is a session log, as lstat sees it now (a symlink is judged, and left,
+ * as a link, never followed); `onError` with one lstat failed on. */
+function forEachLog(dirPrefix: string, names: string[], pattern: RegExp, onError: (file: string, error: unknown) => void,
+  visit: (file: string, stats: fs.Stats) => void): void {
   for (const name of names) {
     // test, not exec: the PID is read from the name only for an old log.
     if (!pattern.test(name)) continue;
     const file = dirPrefix + name;
     let stats: fs.Stats | undefined;
     try {
-      // lstat: a symlink is judged (and left) as a link, never followed.
       stats = fs.lstatSync(file, LSTAT_OPTIONS);
     } catch (error) {
-      report.errors.push({ file, code: errorCode(error), message: errorMessage(error) });
+      onError(file, error);
       continue;
     }
-    if (stats === undefined || !stats.isFile()) continue;
-    // Old when strictly older than the retention; a time in the future is never old.
-    if (now > pruneDueTime(logFileTime(stats), retentionDays) && !isSessionRunning(file, stats)) {
-      // One that could not be deleted still takes its room.
-      if (!remove(file, stats.size)) {
-        report.totalBytes += stats.size;
-        undeletableBytes += stats.size;
-      }
-      continue;
-    }
-    report.kept++;
-    report.totalBytes += stats.size;
+    if (stats !== undefined && stats.isFile()) visit(file, stats);
   }
-  // Listed again, when over budget: the logs as they are now (other processes
-  // may be pruning too), but those the age rule could not delete, which stay
-  // out of the budget's reach and in its total.
-  const listKept = () => {
-    const logs = keptLogs(dirPrefix, names, pattern, new Set(report.errors.map((error) => error.file)));
-    report.kept = logs.length;
-    report.totalBytes = undeletableBytes + logs.reduce((sum, log) => sum + log.size, 0);
-    return logs;
-  };
-  if (hasBudget) applyDiskBudget(dir, listKept, budget, report, remove, dryRun);
-  return report;
 }
 
-/** The PID in a log's name or path the log name pattern matched: after its last `_`, before `-<n>` or `.log`. */
-function pidOfLogName(name: string): number {
-  return parseInt(name.slice(name.lastIndexOf('_') + 1), 10);
-}
-
-/**
- * The logs left after the age rule, for the budget, which needs them only when
- * the directory is over it: they are listed again then (the logs the age rule
- * deleted are gone) rather than kept from the scan, which would cost every
- * startup two objects a log for the rare one that needs them.
- */
-function keptLogs(dirPrefix: string, names: string[], pattern: RegExp, skipped: Set<string>): KeptLog[] {
-  const kept: KeptLog[] = [];
-  for (const name of names) {
-    if (!pattern.test(name)) continue;
-    const file = dirPrefix + name;
-    if (skipped.has(file)) continue;
-    let stats: fs.Stats | undefined;
-    try {
-      stats = fs.lstatSync(file, LSTAT_OPTIONS);
-    } catch {
-      // Reported by the scan, if it was there; gone or unreadable now: not the budget's to delete.
-      continue;
-    }
-    if (stats === undefined || !stats.isFile()) continue;
-    kept.push({ file, time: logFileTime(stats), size: stats.size, stats });
-  }
-  return kept;
-}
-
-/**
- * Rule 6, the disk budget (§6): deletes the oldest ended sessions' logs while
- * the logs add up to more than `maxTotalBytes` or the file system has less than
- * `minFreeBytes` free. A log another process deleted first counts as gone, so
- * processes starting together delete no more between them than one would.
- */
-function applyDiskBudget(
-  dir: string,
-  listLogs: () => KeptLog[],
-  budget: { maxTotalBytes: number; minFreeBytes: number },
-  report: PruneReport,
-  remove: (file: string, size: number) => boolean,
-  dryRun: boolean,
-): void {
+/** Rule 6, the disk budget (§6): deletes the oldest ended sessions' logs while the logs exceed `maxTotalBytes` or free space is
+ * under `minFreeBytes`. One another process deleted first counts as gone: processes starting together delete no more than one. */
+function applyDiskBudget(dir: string, listLogs: () => KeptLog[], budget: { maxTotalBytes: number; minFreeBytes: number },
+  report: PruneReport, remove: (file: string, size: number) => boolean, dryRun: boolean): void {
   // Where free space cannot be measured, the free-space rule holds.
   let free = budget.minFreeBytes > 0 ? fileSystemSpace(dir)?.free ?? Infinity : Infinity;
   const overBudget = () => report.totalBytes > budget.maxTotalBytes || free < budget.minFreeBytes;
   if (!overBudget()) return;
-  // The list also counts the logs again (see pruneOldLogs): what others deleted since the scan is gone from the total.
   const logs = listLogs().sort((a, b) => a.time - b.time || (a.file < b.file ? -1 : 1));
   for (const log of logs) {
     if (!overBudget()) return;
@@ -1552,88 +1264,46 @@ function applyDiskBudget(
   }
 }
 
-// ---------------------------------------------------------------------------
-// Opening the session's file
-// ---------------------------------------------------------------------------
+// ==== Opening the session's file ====
 
-/**
- * Creates the log directory (0700 when new) and checks that no other user can
- * plant, replace or delete files in it (docs/design.md §7): the directory it
- * really is, symlinks followed, must be owned by us or root and not writable by
- * others, sticky bit or not. Throws `LoggingSetupError` naming the fix. Returns
- * the absolute path and, for a group-writable directory (used), a warning to log.
- */
+/** Creates the log directory (0700 when new) and checks no other user can plant, replace or delete files in it (§7): what it really
+ * is must be ours or root's, not writable by others; else a `LoggingSetupError` naming the fix. A group-writable one gets a warning. */
 function prepareLogDirectory(dir: string): { dir: string; warning?: string } {
   const absoluteDir = absolutePath(dir);
-  try {
-    fs.mkdirSync(absoluteDir, { recursive: true, mode: 0o700 });
-  } catch (error) {
-    throw new LoggingSetupError(`Cannot create log directory ${absoluteDir}: ${errorMessage(error)}`, absoluteDir, error);
-  }
-  // Windows has no such mode bits, and its ACLs are not checked.
-  if (IS_WINDOWS) return { dir: absoluteDir };
+  let doing = 'create';
   let stats: fs.Stats;
   try {
-    // stat follows every symlink to the real directory; its path (realpath) is
-    // only looked up to name it in a message, which keeps startup cheap.
+    fs.mkdirSync(absoluteDir, { recursive: true, mode: 0o700 });
+    // Windows has no such mode bits, and its ACLs are not checked.
+    if (IS_WINDOWS) return { dir: absoluteDir };
+    doing = 'use';
+    // stat follows every symlink to the real directory; realpath only names it in a message.
     stats = fs.statSync(absoluteDir);
   } catch (error) {
-    throw new LoggingSetupError(`Cannot use log directory ${absoluteDir}: ${errorMessage(error)}`, absoluteDir, error);
+    throw new LoggingSetupError(`Cannot ${doing} log directory ${absoluteDir}: ${errorMessage(error)}`, absoluteDir, error);
   }
-  const foreign = stats.uid !== effectiveUid(stats.uid) && stats.uid !== 0;
+  // Without an effective user ID (Windows; Deno without --allow-sys throws NotCapable) the owner goes unchecked.
+  const foreign = stats.uid !== (attempt(() => process.geteuid?.()) ?? stats.uid) && stats.uid !== 0;
   const mode = stats.mode & 0o7777;
   if (stats.isDirectory() && !foreign && (mode & 0o022) === 0) return { dir: absoluteDir };
-  const realDir = realPath(absoluteDir);
+  const realDir = attempt(() => fs.realpathSync(absoluteDir)) ?? absoluteDir;
   const named = realDir === absoluteDir ? absoluteDir : `${absoluteDir} (${realDir})`;
   const modeText = mode.toString(8).padStart(4, '0');
-  if (!stats.isDirectory()) {
-    throw new LoggingSetupError(`Cannot use log directory ${named}: it is not a directory`, absoluteDir);
-  }
-  if (foreign) {
-    throw new LoggingSetupError(
-      `Unsafe log directory ${named}: it belongs to another user (uid ${stats.uid}), who could read or replace the logs; set ${ENV_VARIABLES.dir} to a directory of your own`,
-      absoluteDir,
-    );
-  }
-  if ((mode & 0o002) !== 0) {
-    throw new LoggingSetupError(
-      `Unsafe log directory ${named}: other users can write to it (mode ${modeText}) and plant files at a session's name; run \`chmod o-w ${realDir}\` or set ${ENV_VARIABLES.dir} to another directory`,
-      absoluteDir,
-    );
-  }
+  if (!stats.isDirectory()) throw new LoggingSetupError(`Cannot use log directory ${named}: it is not a directory`, absoluteDir);
+  const unsafe = foreign
+    ? `it belongs to another user (uid ${stats.uid}), who could read or replace the logs; set ${ENV_VARIABLES.dir} to a directory of your own`
+    : (mode & 0o002) !== 0
+      ? `other users can write to it (mode ${modeText}) and plant files at a session's name; run \`chmod o-w ${realDir}\` or set ${ENV_VARIABLES.dir} to another directory`
+      : undefined;
+  if (unsafe !== undefined) throw new LoggingSetupError(`Unsafe log directory ${named}: ${unsafe}`, absoluteDir);
   return { dir: absoluteDir, warning: `Log directory ${named} is writable by its group (mode ${modeText}): its members can plant or delete logs; run \`chmod g-w ${realDir}\` to prevent it` };
 }
 
-/** The path with every symlink resolved, or the path itself when that fails. */
-function realPath(path: string): string {
-  try {
-    return fs.realpathSync(path);
-  } catch {
-    return path;
-  }
-}
-
-/** This process's effective user ID; `fallback` where there is none (Windows) or it may not be asked. */
-function effectiveUid(fallback: number): number {
-  try {
-    return typeof process.geteuid === 'function' ? process.geteuid() : fallback;
-  } catch {
-    // Deno without --allow-sys throws NotCapable: the owner goes unchecked there.
-    return fallback;
-  }
-}
-
-// How many names a session tries (`_<pid>.log`, then `-2` … `-1000`) before it
-// gives up: more taken than that is no reused PID but something planted.
+// Names a session tries (`_<pid>.log`, `-2` … `-1000`): more taken than that is no reused PID but something planted.
 const MAX_NAME_SEQUENCE = 1000;
-
-/**
- * Creates this session's file in `dir`: `O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0600, so
- * that nothing already at a name (an earlier session whose PID was reused, a live
- * session with the same PID in another container, a planted file, link or FIFO)
- * is ever opened, written, truncated or re-moded. When the plain name is taken, the
- * first free `-<n>` name (§2, §12). Throws `LoggingSetupError` when no name can be had.
- */
+/** Creates this session's file in `dir` with `O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0600: nothing already at a name (a reused PID's log,
+ * a same-PID session in another container, a planted file, link or FIFO) is ever opened, written, truncated or re-moded. When the
+ * plain name is taken, the first free `-<n>` name (§2, §12); `LoggingSetupError` when none is. */
 function createLogFile(dir: string, date: Date, pid: number, prefix: string): { fd: number; filePath: string; identity: FileIdentity } {
   const { O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = fs.constants;
   // O_NONBLOCK: opening never blocks (O_EXCL already refuses a FIFO at the name).
@@ -1645,7 +1315,8 @@ function createLogFile(dir: string, date: Date, pid: number, prefix: string): { 
       fd = fs.openSync(filePath, flags, 0o600);
     } catch (error) {
       if (errorCode(error) === 'EEXIST') continue;
-      throw cannotOpen(filePath, error);
+      const why = errorCode(error) === 'ELOOP' ? 'it is a symbolic link, which is never followed' : errorMessage(error);
+      throw new LoggingSetupError(`Cannot open log file ${filePath}: ${why}`, filePath, error);
     }
     const { dev, ino } = fs.fstatSync(fd);
     return { fd, filePath, identity: { dev, ino } };
@@ -1654,44 +1325,27 @@ function createLogFile(dir: string, date: Date, pid: number, prefix: string): { 
   throw new LoggingSetupError(`Cannot create a log file: ${joinPath(dir, logFileName(date, pid, prefix))} up to ${last} are all taken; remove what is there or set ${ENV_VARIABLES.dir} to another directory`, last);
 }
 
-function cannotOpen(filePath: string, error: unknown): LoggingSetupError {
-  const why = errorCode(error) === 'ELOOP' ? 'it is a symbolic link, which is never followed' : errorMessage(error);
-  return new LoggingSetupError(`Cannot open log file ${filePath}: ${why}`, filePath, error);
-}
-
 // ==== The writer ====
 
-// Records logged within one tick are written together at its end; a tick that logs more writes each time this many characters
-// wait, so that a tight loop costs one write per 64 KiB and memory stays bounded (§4).
+// A tick's records are written together at its end, or each time this many characters wait: a tight loop's memory is bounded.
 const CHUNK_CHARS = 64 * 1024;
-// Past maxSessionBytes, ERROR and CRITICAL records and the session's own records still land, until the file is this much bigger:
-// then nothing does.
+// Past maxSessionBytes, ERROR, CRITICAL and the session's own records land until the file is this much bigger; then none does.
 const SIZE_LIMIT_MARGIN = MIB;
 
-/**
- * Appends records to the session's file through an `fs.WriteStream` over the descriptor the opener made (docs/design.md §4).
- *
- * What it assumes, and why: the stream's writes run on this thread. Its `fs` option gives it `writeChunk`, which calls
- * `fs.writeSync` and then the stream's callback, instead of Node's `fs.write` on the thread pool. A thread-pool write cannot be
- * waited for synchronously (its callback needs the event loop, which an ERROR record, an `exit` hook or a signal's flush cannot
- * give it), so a record that must be in the kernel before the call returns would overtake it, or guess when it landed. Here a
- * chunk the stream takes is in the kernel when its `write` returns: nothing is ever in flight, a synchronous flush never
- * overtakes a byte handed on before it, and a chunk has landed exactly when the stream's callback says so. The cost is the write
- * system call on this thread, once per tick or 64 KiB, as Node itself does for a `process.stdout` that is a file. A stream takes
- * writes from the tick after it is made; until then (initLogging's own tick) chunks go to `writeChunk` directly.
- */
+/** Appends records to the session's file through an `fs.WriteStream` over the opener's descriptor (§4). Its `fs` option gives it
+ * `writeChunk` (`fs.writeSync`, then the callback), not a thread-pool `fs.write` that an ERROR record, an `exit` hook or a
+ * signal's flush could not wait for and would overtake: nothing is ever in flight, at one write call per tick or 64 KiB on this
+ * thread. A stream takes writes from the tick after it is made; until then chunks go to `writeChunk` directly. */
 class LogWriter {
   readonly filePath: string;
   dropped = 0;
-  /** Whether the file has reached the soft limit. */
-  limitReached = false;
   /** Called once, when the file reaches the soft limit. */
   onSizeLimit: () => void = () => {};
+  private limitReached = false;
   private readonly fd: number;
   private readonly stream: fs.WriteStream;
   private readonly json: boolean;
-  private pending = '';
-  private pendingRecords = 0;
+  private pending = ''; private pendingRecords = 0;
   // The records of the chunk being written: lost with it if it fails.
   private writingRecords = 0;
   private scheduled = false; private streamReady = false; private failed = false; private closed = false;
@@ -1770,24 +1424,17 @@ class LogWriter {
     if (this.failed) return;
     this.failed = true;
     // A record ends at a newline followed by anything but the indentation of a continuation line.
-    let cut = 0;
-    let landed = 0;
+    let cut = 0, landed = 0;
     for (let i = chunk.indexOf(0x0a); i >= 0 && i < written; i = chunk.indexOf(0x0a, i + 1)) {
       if (i + 1 === chunk.length || chunk[i + 1] !== 0x20) [cut, landed] = [i + 1, landed + 1];
     }
-    try {
-      if (cut < written) fs.ftruncateSync(this.fd, fs.fstatSync(this.fd).size - written + cut);
-    } catch {
-      // The file cannot be trimmed: the torn tail stays, and is counted as lost.
-    }
+    // A file that cannot be trimmed keeps its torn tail, counted as lost.
+    if (cut < written) attempt(() => fs.ftruncateSync(this.fd, fs.fstatSync(this.fd).size - written + cut));
     this.dropped += this.writingRecords - Math.min(landed, this.writingRecords) + this.pendingRecords;
     this.pending = '';
     this.pendingRecords = 0;
-    try {
-      fs.writeSync(2, `automake logging: cannot write to ${this.filePath}: ${errorMessage(error)}; later records are dropped\n`);
-    } catch {
-      // stderr is gone too: nothing left to tell.
-    }
+    // With stderr gone too, nothing is left to tell.
+    attempt(() => fs.writeSync(2, `automake logging: cannot write to ${this.filePath}: ${errorMessage(error)}; later records are dropped\n`));
   }
 
   /** Writes what is queued, waits for the stream's callbacks, then closes the file. Never rejects. */
@@ -1796,16 +1443,15 @@ class LogWriter {
     await new Promise<void>((resolve) => this.stream.end(() => resolve()));
     if (this.closed) return;
     this.closed = true;
-    try { fs.closeSync(this.fd); } catch { /* Already closed by someone else: nothing to release. */ }
+    // One closed by someone else already has nothing to release.
+    attempt(() => fs.closeSync(this.fd));
   }
 }
 
 // ==== Loggers, and records held before initLogging ====
 
 interface HeldRecord { time: number; level: number; logger: LoggerImpl; message: unknown; extra: LogExtra | undefined }
-
-// Records logged before initLogging (at module load, say) wait here, up to this many; beyond it they are counted and reported
-// when the file opens.
+// Records logged before initLogging wait here, up to this many; more are counted and reported when the file opens.
 const HELD_LIMIT = 1000;
 const held: HeldRecord[] = [];
 let heldOverflow = 0;
@@ -1839,27 +1485,21 @@ class LoggerImpl implements Logger {
     const value = levelValue(level);
     let lines = typeof text === 'string' ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('utf8');
     if (lines.endsWith('\n')) lines = lines.slice(0, -1);
-    const session = active;
-    if (session === null) for (const line of lines.split('\n')) this.emit(value, line, undefined);
-    else if (value >= session.threshold) session.recordLines(Date.now(), value, this, lines);
-    else if (value >= session.levelThreshold) session.dropOverLimit(lines.split('\n').length);
+    if (active === null) for (const line of lines.split('\n')) this.emit(value, line, undefined);
+    else if (active.admits(value, lines.split('\n').length)) active.recordLines(Date.now(), value, this, lines);
   }
 
   isEnabledFor(level: LevelName): boolean { return active === null || LEVEL_VALUES[level] >= active.threshold; }
   child(name: string): Logger { return getLogger(`${this.name}.${name}`); }
 
   private emit(level: number, message: unknown, extra: LogExtra | undefined): void {
-    const session = active;
-    if (session !== null) {
-      if (level >= session.threshold) session.record(Date.now(), level, this, message, extra);
-      else if (level >= session.levelThreshold) session.dropOverLimit();
+    if (active !== null) {
+      if (active.admits(level)) active.record(Date.now(), level, this, message, extra);
     } else if (held.length < HELD_LIMIT) {
       // A shallow copy: the caller may reuse its object before the file opens.
       held.push({ time: Date.now(), level, logger: this, message, extra: extra === undefined || extra instanceof Error ? extra : { ...extra } });
       if (held.length === 1) process.on('exit', writeHeldToStderr);
-    } else {
-      heldOverflow++;
-    }
+    } else heldOverflow++;
   }
 }
 
@@ -1872,7 +1512,8 @@ function writeHeldToStderr(): void {
   for (const { time, level, logger, message, extra } of held.splice(0)) {
     if (level >= LEVEL_VALUES.WARNING) text += formatTextRecord(time, level, logger.prefixes, cleanMessage(logger, messageText(message), false), extra) + '\n';
   }
-  try { if (text !== '') fs.writeSync(2, escapeControls(text, false)); } catch { /* stderr is gone too: nothing left to tell. */ }
+  // With stderr gone too, nothing is left to tell.
+  if (text !== '') attempt(() => fs.writeSync(2, escapeControls(text, false)));
 }
 
 /** Logs a record past the session's size limit (§6), as the session's own records are: a summary a reader looks for, such as
@@ -1910,8 +1551,7 @@ function attachToProcess(session: Session): () => void {
     session.enterExitMode();
     session.writeEnd({ exitCode: code });
   };
-  // The monitor sees the error before Node prints it and exits, and changes nothing of what Node does next (unlike an
-  // 'uncaughtException' listener).
+  // Unlike an 'uncaughtException' listener, the monitor changes nothing of what Node does next.
   const onUncaught = (error: unknown, origin: string) => {
     const what = origin === 'unhandledRejection' ? 'Unhandled rejection' : 'Uncaught exception';
     session.logger.critical(`${what}: ${error instanceof Error ? error.message : stringifyValue(error)}`, error instanceof Error ? error : undefined);
@@ -1943,27 +1583,23 @@ function attachToProcess(session: Session): () => void {
 
 class Session implements LogSession {
   readonly filePath: string;
-  readonly logger: LoggerImpl;
+  readonly logger: LoggerImpl = getLogger(DEFAULTS.prefix) as LoggerImpl;
   readonly pruned: PruneReport;
   readonly settings: LogSettings;
   readonly warnings: readonly string[];
   /** Records below this are not written: the level setting's threshold, or ERROR once the file reached its size limit. */
   threshold: number;
-  /** The level setting's threshold: what the size limit keeps out above it is counted as dropped. */
   readonly levelThreshold: number;
   private readonly writer: LogWriter;
   private readonly format: RecordFormatter;
   private readonly startedMs = Date.now();
-  private exiting = false;
-  private ended = false;
-  private highest = 0;
-  private detach: () => void = () => {};
-  /** The device and inode of the file: how this process knows its own log (§12). */
+  private exiting = false; private ended = false; private highest = 0;
+  private readonly detach: () => void;
   readonly identity: FileIdentity;
   /** Stops the timer that touches the file every HEARTBEAT_MS (§12). */
-  stopHeartbeat: () => void = () => {};
+  private readonly stopHeartbeat: () => void;
 
-  constructor(writer: LogWriter, resolved: ResolvedSettings, pruned: PruneReport, identity: FileIdentity) {
+  constructor(writer: LogWriter, resolved: ResolvedSettings, pruned: PruneReport, identity: FileIdentity, fd: number) {
     this.writer = writer;
     this.identity = identity;
     this.filePath = writer.filePath;
@@ -1971,12 +1607,12 @@ class Session implements LogSession {
     this.pruned = pruned;
     this.threshold = this.levelThreshold = LEVEL_VALUES[this.settings.level.value];
     this.format = this.settings.format.value === 'json' ? formatJsonRecord : formatTextRecord;
-    this.logger = getLogger(DEFAULTS.prefix) as LoggerImpl;
     writer.onSizeLimit = () => this.reachSizeLimit();
+    this.detach = attachToProcess(this);
+    this.stopHeartbeat = startHeartbeat(fd, identity);
   }
 
-  /** The size limit (§6): from now on records below ERROR are dropped and counted, at the cost of the threshold comparison every
-   * record pays anyway. One WARNING says so, written past the limit as the session's own records are. */
+  /** The size limit (§6): from now on records below ERROR are dropped and counted, and one WARNING says so. */
   private reachSizeLimit(): void {
     this.threshold = Math.max(this.threshold, LEVEL_VALUES.ERROR);
     const max = this.settings.maxSessionBytes.value;
@@ -1985,16 +1621,17 @@ class Session implements LogSession {
     this.writeOwn(LEVEL_VALUES.WARNING, message, { maxSessionBytes: max });
   }
 
-  /** Counts records (one by default) the size limit, or the session's end, kept out. */
-  dropOverLimit(count = 1): void { this.writer.dropped += count; }
+  /** Whether `count` records at `level` are written; those only the size limit or the end keeps out are counted as dropped. */
+  admits(level: number, count = 1): boolean {
+    if (level >= this.levelThreshold && level < this.threshold) this.writer.dropped += count;
+    return level >= this.threshold;
+  }
 
   get dropped(): number { return this.writer.dropped; }
   get highestLevel(): LevelName | undefined { return LEVEL_NAMES[this.highest]; }
-  attach(): void { this.detach = attachToProcess(this); }
 
-  /** A logger's record, whatever its level: loggers apply the threshold, and with it the size limit's. The session's own records
-   * (header, end, notices; not counted in `highestLevel`) go through writeOwn, past the soft limit, only the writer's hard one
-   * applying; a notice only at the level in force. */
+  /** A logger's record; loggers apply the threshold. The session's own (header, end, notices; not in `highestLevel`) go through
+   * writeOwn, past the soft size limit (the writer's hard one applies), a notice only at the level in force. */
   record(time: number, level: number, logger: LoggerImpl, message: unknown, extra: LogExtra | undefined): void {
     if (level > this.highest) this.highest = level;
     this.writeRecord(time, level, logger, message, extra);
@@ -2010,8 +1647,7 @@ class Session implements LogSession {
     this.ended = true;
     const dropped = this.writer.dropped;
     this.writeOwn(LEVEL_VALUES.INFO, END_MESSAGE, { ...how, durationMs: Date.now() - this.startedMs, ...(dropped > 0 ? { dropped } : {}) });
-    // Nothing follows the end record. A signal raised again kills a Node process at once, but Deno runs its event loop on for a
-    // moment, and a record logged then would land after the end; it is counted as dropped instead.
+    // Nothing follows the end record: Deno runs its event loop on for a moment after a signal is raised again; those are dropped.
     this.threshold = Infinity;
   }
 
@@ -2045,8 +1681,7 @@ class Session implements LogSession {
     this.writer.write(records, each.length, level >= LEVEL_VALUES.ERROR || this.exiting);
   }
 
-  /** A record within maxRecordBytes (§6). Most are shorter than the bound even if every character took 6 bytes (a C1 control
-   * written `\u009b`); only longer ones are escaped and measured here. */
+  /** A record within maxRecordBytes (§6); only one that could pass it at 6 bytes a character (`\u009b`) is escaped and measured. */
   private bound(record: string): string {
     const max = this.settings.maxRecordBytes.value;
     if (record.length * 6 <= max) return record;
@@ -2063,7 +1698,9 @@ class Session implements LogSession {
 
   async close(exitCode?: number): Promise<void> {
     if (active === this) {
-      this.writeEnd({ exitCode: exitCode ?? exitCodeNow() });
+      // By default the code the process would exit with now: `process.exitCode` when set, else 0.
+      const code = Number(process.exitCode ?? 0);
+      this.writeEnd({ exitCode: exitCode ?? (Number.isInteger(code) ? code : 0) });
       // Records logged from now on are held for a later session.
       active = null;
     }
@@ -2074,50 +1711,23 @@ class Session implements LogSession {
   }
 }
 
-/** The code the process would exit with now: `process.exitCode` when set, else 0. */
-function exitCodeNow(): number {
-  const code = Number(process.exitCode ?? 0);
-  return Number.isInteger(code) ? code : 0;
-}
-
-/**
- * The header's fields (docs/design.md §9): who the process is, what it runs and
- * where, then the application's own, which cannot replace ours. In JSON the
- * record's own `pid` says it already.
- */
+/** The header's fields (§9): who the process is, what it runs and where, then the application's own, which cannot replace ours.
+ * In JSON the record's own `pid` says it already; `cwd` is left out when it was deleted under us. */
 function headerFields(settings: LogSettings, extra: Record<string, unknown>): Record<string, unknown> {
-  const cwd = workingDirectory();
+  const cwd = attempt(() => process.cwd());
   const started = processStartMs('self') ?? Date.now() - process.uptime() * 1000;
   const fields: Record<string, unknown> = {
     ...(settings.format.value === 'text' ? { pid: process.pid } : {}),
-    ppid: process.ppid,
-    argv: shellQuote(process.argv),
-    ...(cwd === undefined ? {} : { cwd }),
-    node: process.version,
-    platform: process.platform,
-    // Where it runs, for readers in other containers and on other hosts (§12).
-    ...thisPlace(),
+    ppid: process.ppid, argv: shellQuote(process.argv), ...(cwd === undefined ? {} : { cwd }),
+    node: process.version, platform: process.platform, ...thisPlace(),
     processStart: new Date(Math.round(started)).toISOString(),
   };
   for (const key of Object.keys(extra)) if (!Object.hasOwn(fields, key) && key !== 'pid') fields[key] = extra[key];
   return fields;
 }
 
-/** The working directory; undefined when it was deleted under us. */
-function workingDirectory(): string | undefined {
-  try {
-    return process.cwd();
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Touches the file open as `fd` every HEARTBEAT_MS, so that its mtime says the
- * session runs even when it logs nothing (§12), from a timer that never keeps the
- * process alive. Returns what stops it. A descriptor that is no longer the file
- * (closed after a write failure, its number reused) is never touched.
- */
+/** Touches the file every HEARTBEAT_MS from a timer that never keeps the process alive, so that its mtime says the session runs
+ * (§12); never once `fd` is no longer the file (closed after a write failure, its number reused). Returns what stops it. */
 function startHeartbeat(fd: number, identity: FileIdentity): () => void {
   const timer: ReturnType<typeof setInterval> = setInterval(() => {
     try {
@@ -2135,20 +1745,8 @@ function startHeartbeat(fd: number, identity: FileIdentity): () => void {
   return () => clearInterval(timer);
 }
 
-/** This machine's name: the kernel's (Linux), else `HOSTNAME` or `COMPUTERNAME`. */
-function hostName(env: Record<string, string | undefined>): string | undefined {
-  try {
-    const name = fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim();
-    if (name !== '') return name;
-  } catch {
-    // Not Linux, or no /proc.
-  }
-  return env['HOSTNAME'] || env['COMPUTERNAME'] || undefined;
-}
-
 // A word a POSIX shell reads as itself, unquoted.
 const SHELL_WORD = /^[\w\/.,:=@%+-]+$/;
-
 /** A command line as a POSIX shell would need it typed: words quoted only when they must be. */
 export function shellQuote(words: readonly string[]): string {
   return words.map((word) => (SHELL_WORD.test(word) ? word : "'" + word.split("'").join("'\\''") + "'")).join(' ');
@@ -2162,21 +1760,14 @@ export function initLogging(options: LoggingOptions = {}): LogSession {
   const { settings, warnings } = resolved;
   // Checked before pruning: an unsafe directory is neither pruned nor written.
   const { dir, warning: dirWarning } = prepareLogDirectory(settings.dir.value);
-  const pruned = pruneOldLogs(dir, {
-    retentionDays: settings.retentionDays.value,
-    prefix: settings.prefix.value,
-    maxTotalBytes: settings.maxTotalBytes.value,
-    minFreeBytes: settings.minFreeBytes.value,
-  });
+  const pruned = pruneOldLogs(dir, { retentionDays: settings.retentionDays.value, prefix: settings.prefix.value,
+    maxTotalBytes: settings.maxTotalBytes.value, minFreeBytes: settings.minFreeBytes.value });
   const { fd, filePath, identity } = createLogFile(dir, new Date(), process.pid, settings.prefix.value);
-
   const userRules = typeof options.redact === 'object' ? options.redact : {};
   rules = settings.redact.value ? makeRedactor(userRules.keys, userRules.patterns) : null;
   const writer = new LogWriter(fd, filePath, settings.format.value, settings.maxSessionBytes.value);
-  const session = new Session(writer, resolved, pruned, identity);
+  const session = new Session(writer, resolved, pruned, identity, fd);
   active = session;
-  session.attach();
-  session.stopHeartbeat = startHeartbeat(fd, identity);
   session.writeOwn(LEVEL_VALUES.INFO, HEADER_MESSAGE, headerFields(settings, options.header ?? {}));
   const root = session.logger;
   if (dirWarning !== undefined) root.warning(dirWarning);
@@ -2184,8 +1775,7 @@ export function initLogging(options: LoggingOptions = {}): LogSession {
   if (heldOverflow > 0) root.warning(`${heldOverflow} records logged before initLogging were dropped (the limit is ${HELD_LIMIT})`);
   process.off('exit', writeHeldToStderr);
   for (const record of held.splice(0)) {
-    if (record.level >= session.threshold) session.record(record.time, record.level, record.logger, record.message, record.extra);
-    else if (record.level >= session.levelThreshold) session.dropOverLimit();
+    if (session.admits(record.level)) session.record(record.time, record.level, record.logger, record.message, record.extra);
   }
   heldOverflow = 0;
   for (const error of pruned.errors) root.warning(`Could not prune ${error.file}`, { code: error.code, error: error.message });
