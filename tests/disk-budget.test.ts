@@ -6,14 +6,13 @@
  * processes at once.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { test, type TestContext } from 'node:test';
 
 import { pruneOldLogs, resolveSettings } from '../lib/logging.ts';
-import { deadPid, fileTimeOf, headerLine, tempDir, thisPlace } from './helpers/log-files.ts';
+import { deadPid, fileTimeOf, headerLine, mountTmpfs, tempDir, thisPlace } from './helpers/log-files.ts';
 import { pruneRace } from './helpers/prune-race.ts';
 
 const KIB = 1024;
@@ -107,22 +106,6 @@ test('a bad maxTotalBytes or minFreeBytes throws a TypeError naming it', (t) => 
 });
 
 // --- free space, on a real small file system -------------------------------------
-
-/** A tmpfs of `size`, unmounted when the test ends; undefined where mounting is not allowed. */
-function mountTmpfs(t: TestContext, size: string): string | undefined {
-  const mountPoint = fs.mkdtempSync(path.join(os.tmpdir(), 'automake-budget-disk-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mountPoint], { stdio: 'pipe' });
-  } catch {
-    fs.rmSync(mountPoint, { recursive: true, force: true });
-    return undefined;
-  }
-  t.after(() => {
-    execFileSync('umount', [mountPoint]);
-    fs.rmSync(mountPoint, { recursive: true, force: true });
-  });
-  return mountPoint;
-}
 
 function freeBytes(dir: string): number {
   const { bavail, bsize } = fs.statfsSync(dir);

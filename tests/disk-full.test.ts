@@ -6,35 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { runScenario } from './helpers/child.ts';
-import { onlyLogFile, tempDir } from './helpers/log-files.ts';
+import { mountTmpfs, onlyLogFile, tempDir } from './helpers/log-files.ts';
 import { DATE, fileLines, sequenceOf, sequenceProblem } from './helpers/records.ts';
-
-/** A 256 KiB tmpfs, unmounted and removed when the test ends; undefined when this machine does not allow mounting. */
-function mountSmallDisk(t: { after(fn: () => void): void }): string | undefined {
-  const mountPoint = mkdtempSync(join(tmpdir(), 'automake-small-disk-'));
-  try {
-    // mode=0700: a tmpfs root is 1777 by default, a log directory other users can write to (docs/design.md §7).
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', mountPoint], { stdio: 'pipe' });
-  } catch {
-    rmSync(mountPoint, { recursive: true, force: true });
-    return undefined;
-  }
-  t.after(() => {
-    execFileSync('umount', [mountPoint]);
-    rmSync(mountPoint, { recursive: true, force: true });
-  });
-  return mountPoint;
-}
 
 for (const scenario of ['close', 'close-async'] as const) {
   const how = scenario === 'close' ? 'in a tight loop (synchronous writes)' : 'across ticks (the stream\'s writes)';
   test(`the disk fills up ${how}: the program runs on, one line on stderr, dropped counted, close() resolves, exit 0`, async (t) => {
-    const disk = mountSmallDisk(t);
+    const disk = mountTmpfs(t, '256k');
     if (disk === undefined) {
       t.skip('mounting a tmpfs is not permitted here');
       return;

@@ -5,14 +5,12 @@
  * some space free by default (§6).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'node:test';
 
 import { resolveSettings } from '../lib/logging.ts';
-import { tempDir } from './helpers/log-files.ts';
+import { mountTmpfs, tempDir } from './helpers/log-files.ts';
 import { bodyLines, fileLines } from './helpers/records.ts';
 import { levelsAndMessages, withSession } from './helpers/session.ts';
 
@@ -50,17 +48,8 @@ test('AUTOMAKE_LOG_RETENTION_DAYS is a plain decimal or Infinity: 0x10, 1e1 and 
 });
 
 test('on a file system under 20 MiB the default free-space floor is 5% of it in whole KiB, not 0', (t) => {
-  const mountPoint = fs.mkdtempSync(path.join(os.tmpdir(), 'automake-small-fs-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m,mode=0700', 'tmpfs', mountPoint], { stdio: 'pipe' });
-  } catch {
-    fs.rmSync(mountPoint, { recursive: true, force: true });
-    return t.skip('mounting a tmpfs is not permitted here');
-  }
-  t.after(() => {
-    execFileSync('umount', [mountPoint]);
-    fs.rmSync(mountPoint, { recursive: true, force: true });
-  });
+  const mountPoint = mountTmpfs(t, '16m');
+  if (mountPoint === undefined) return t.skip('mounting a tmpfs is not permitted here');
   const { blocks, bsize } = fs.statfsSync(mountPoint);
   const { settings } = resolveSettings({ dir: mountPoint, env: {} });
   assert.equal(settings.minFreeBytes.value, Math.floor((blocks * bsize * 0.05) / 1024) * 1024);

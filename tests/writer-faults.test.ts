@@ -5,34 +5,14 @@
  * what lands is whole records, once, in order.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { runScenario } from './helpers/child.ts';
-import { onlyLogFile, tempDir } from './helpers/log-files.ts';
+import { mountTmpfs, onlyLogFile, tempDir } from './helpers/log-files.ts';
 import { fileLines, jsonSequenceOf, RECORD_START, sequenceOf, sequenceProblem } from './helpers/records.ts';
 
-/** A tmpfs of `size`, unmounted and removed when the test ends; undefined where mounting is not allowed. */
-function mountSmallDisk(t: { after(fn: () => void): void }, size: string): string | undefined {
-  const mountPoint = mkdtempSync(join(tmpdir(), 'automake-full-disk-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', mountPoint], { stdio: 'pipe' });
-  } catch {
-    rmSync(mountPoint, { recursive: true, force: true });
-    return undefined;
-  }
-  t.after(() => {
-    execFileSync('umount', [mountPoint]);
-    rmSync(mountPoint, { recursive: true, force: true });
-  });
-  return mountPoint;
-}
-
 test('the disk fills up before process.exit(): exit code kept, one line on stderr, the file holds whole records in order', async (t) => {
-  const disk = mountSmallDisk(t, '512k');
+  const disk = mountTmpfs(t, '512k');
   if (disk === undefined) return t.skip('mounting a tmpfs is not permitted here');
   const records = 30_000; // about 3 MB: six times the disk
   const result = await runScenario(['exit', disk, String(records), 'rec']);

@@ -3,7 +3,7 @@
  * the session logs found there, logs of sessions that are over, and PIDs no
  * process can have. Written apart from the implementation.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -137,4 +137,23 @@ export function deadPid(offset = 0): number {
 export function fileTimeOf(file: string): number {
   const stats = fs.lstatSync(file);
   return Number.isFinite(stats.birthtimeMs) && stats.birthtimeMs > 0 ? stats.birthtimeMs : stats.mtimeMs;
+}
+
+/**
+ * A tmpfs of `size` (mode 0700: a tmpfs root is 1777, a directory other users could write to, docs/design.md §7),
+ * unmounted and removed when the test ends; undefined where this machine does not allow mounting (it needs root).
+ */
+export function mountTmpfs(t: { after(fn: () => void): void }, size: string): string | undefined {
+  const mountPoint = fs.mkdtempSync(path.join(os.tmpdir(), 'automake-tmpfs-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', mountPoint], { stdio: 'pipe' });
+  } catch {
+    fs.rmSync(mountPoint, { recursive: true, force: true });
+    return undefined;
+  }
+  t.after(() => {
+    execFileSync('umount', [mountPoint]);
+    fs.rmSync(mountPoint, { recursive: true, force: true });
+  });
+  return mountPoint;
 }
