@@ -1667,8 +1667,11 @@ class Session implements LogSession {
       }
     }
     this.writer.write(this.bound(record) + '\n', 1, level >= LEVEL_VALUES.ERROR || this.exiting);
-    for (const pattern of slowPatterns.splice(0)) {
-      this.writeOwn(LEVEL_VALUES.WARNING, `Redaction pattern ${String(pattern)} took more than ${USER_PATTERN_BUDGET_MS} ms in all and is no longer applied`, undefined);
+    // Checked before splicing: every record passes here, and splice(0) makes an array each time.
+    if (slowPatterns.length > 0) {
+      for (const pattern of slowPatterns.splice(0)) {
+        this.writeOwn(LEVEL_VALUES.WARNING, `Redaction pattern ${String(pattern)} took more than ${USER_PATTERN_BUDGET_MS} ms in all and is no longer applied`, undefined);
+      }
     }
   }
 
